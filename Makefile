@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test lint typecheck system-deps node-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Start the skill on http://$(HOST):$(PORT) with the embedded defaults (SQLite, local audio).
+run: $(STAMP)
+	$(PY) -m skill serve --host $(HOST) --port $(PORT)
+
+## Install everything and run the whole test suite.
+test: $(STAMP) system-deps node-deps
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check skill tests
+	$(VENV)/bin/mypy
+
+## ffprobe/ffmpeg (audio checks) and espeak-ng (offline speech), from Debian, if missing.
+system-deps:
+	@command -v ffprobe >/dev/null && command -v espeak-ng >/dev/null || bash scripts/system-deps.sh
+
+## dynalite (a DynamoDB-compatible server for the storage tests), from npm.
+node-deps:
+	@if [ -f package-lock.json ] && [ ! -d node_modules ]; then npm ci --no-audit --no-fund; fi
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,35 @@
+"""Session lifecycle: the welcome, and the session's end."""
+
+from __future__ import annotations
+
+from ask_sdk_core.dispatch_components import AbstractRequestHandler
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import is_request_type
+from ask_sdk_model import Response
+
+from skill.handlers.base import Turn
+
+
+class LaunchHandler(AbstractRequestHandler):
+    """``LaunchRequest``: a one-breath welcome offering the three things the skill does."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_request_type("LaunchRequest")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn(handler_input)
+        turn.state = "menu"
+        return turn.say("launch.welcome").ask("launch.reprompt")
+
+
+class SessionEndedHandler(AbstractRequestHandler):
+    """``SessionEndedRequest``: no speech is allowed; nothing to clean up in the session."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_request_type("SessionEndedRequest")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return handler_input.response_builder.response
+
+
+HANDLERS = (LaunchHandler(), SessionEndedHandler())

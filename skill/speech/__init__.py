@@ -1,0 +1,8 @@
+"""Every spoken word: per-locale catalogs (``skill/locales``) and the one SSML renderer."""
+
+from __future__ import annotations
+
+from skill.speech.catalog import Catalog, LocaleCatalog, load_catalog
+from skill.speech.render import Speech
+
+__all__ = ["Catalog", "LocaleCatalog", "Speech", "load_catalog"]

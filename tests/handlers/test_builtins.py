@@ -1,0 +1,67 @@
+"""Built-in intents and the catch-alls, in both locales."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from skill.simulator.conversation import Conversation
+from tests.conftest import speech_of
+
+Converse = Callable[..., Conversation]
+LOCALES = ["en-US", "ja-JP"]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+class TestBuiltins:
+    def test_help_keeps_listening(self, converse: Converse, locale: str) -> None:
+        """If the person asks for help, then the skill explains and reprompts."""
+        conversation = converse(locale)
+        conversation.launch()
+        _, payload = conversation.intent("AMAZON.HelpIntent")
+        assert speech_of(payload)
+        assert payload["response"]["shouldEndSession"] is False
+        assert payload["response"]["reprompt"]
+
+    @pytest.mark.parametrize("intent", ["AMAZON.StopIntent", "AMAZON.CancelIntent"])
+    def test_stop_and_cancel_end_the_session(self, converse: Converse, locale: str, intent: str) -> None:
+        """If the person says stop or cancel, then a short goodbye ends the session."""
+        conversation = converse(locale)
+        conversation.launch()
+        _, payload = conversation.intent(intent)
+        assert speech_of(payload)
+        assert payload["response"]["shouldEndSession"] is True
+        assert conversation.session is None
+
+    def test_navigate_home_offers_menu(self, converse: Converse, locale: str) -> None:
+        """If the person goes home, then the menu is offered and the mic stays open."""
+        conversation = converse(locale)
+        conversation.launch()
+        _, payload = conversation.intent("AMAZON.NavigateHomeIntent")
+        assert payload["sessionAttributes"]["state"] == "menu"
+        assert payload["response"]["shouldEndSession"] is False
+
+    def test_fallback_is_never_a_dead_end(self, converse: Converse, locale: str) -> None:
+        """If nothing matches what was said, then the skill says what works and listens again."""
+        conversation = converse(locale)
+        conversation.launch()
+        _, payload = conversation.say("purple elephants dancing quietly")
+        assert speech_of(payload)
+        assert payload["response"]["shouldEndSession"] is False
+
+    def test_unknown_intent_gets_reprompt(self, converse: Converse, locale: str) -> None:
+        """If an intent arrives that no handler knows, then a friendly reprompt comes back."""
+        conversation = converse(locale)
+        conversation.launch()
+        status, payload = conversation.intent("SomeRetiredIntent")
+        assert status == 200
+        assert speech_of(payload)
+        assert payload["response"]["reprompt"]
+
+    def test_unknown_event_outside_session_is_silent(self, converse: Converse, locale: str) -> None:
+        """If a system event without a session arrives, then the answer has no speech."""
+        status, payload = converse(locale).event("System.ExceptionEncountered",
+                                                 {})
+        assert status == 200
+        assert "outputSpeech" not in payload["response"]

@@ -1,0 +1,56 @@
+"""``python -m skill chat``: one JSON envelope per line, and the same path as POST /."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_chat(lines: str, *args: str, tmp_path: Path) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "skill", "chat", "--db", str(tmp_path / "chat.sqlite3"), *args],
+        input=lines, capture_output=True, text=True, cwd=ROOT, timeout=60, check=True,
+    )
+    return result.stdout.splitlines()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "ja-JP"])
+def test_launch_help_stop(locale: str, tmp_path: Path) -> None:
+    """If launch, help and stop are typed, then three envelopes come back, the last ending."""
+    lines = run_chat("/launch\nhelp\nstop\n", "--locale", locale, "--json", tmp_path=tmp_path)
+    envelopes = [json.loads(line) for line in lines]
+    assert len(envelopes) == 3
+    first, second, third = (e["response"] for e in envelopes)
+    assert first["reprompt"] and first["shouldEndSession"] is False
+    if locale == "ja-JP":
+        assert "ふりかえり" in first["outputSpeech"]["ssml"]
+    assert second["outputSpeech"]["ssml"] != first["outputSpeech"]["ssml"]
+    assert third["shouldEndSession"] is True
+
+
+def test_plain_output_is_speech_text(tmp_path: Path) -> None:
+    """If --json is not given, then each response prints as its spoken text."""
+    lines = run_chat("/launch\nstop\n", tmp_path=tmp_path)
+    assert len(lines) == 2
+    assert "<speak>" not in lines[0]
+    assert lines[1].endswith("[session ended]")
+
+
+def test_commands(tmp_path: Path) -> None:
+    """If /intent, /event and /end are typed, then each yields one envelope."""
+    lines = run_chat(
+        "/launch\n/intent AMAZON.HelpIntent\n/event System.ExceptionEncountered\n/end\n",
+        "--json", tmp_path=tmp_path)
+    assert len(lines) == 4
+
+
+def test_bad_command_is_reported_not_fatal(tmp_path: Path) -> None:
+    """If a command is unknown, then an error goes to stderr and the chat goes on."""
+    lines = run_chat("/frobnicate\n/launch\n", "--json", tmp_path=tmp_path)
+    assert len(lines) == 1
