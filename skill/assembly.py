@@ -8,21 +8,33 @@ built-ins, and the catch-alls last.
 from __future__ import annotations
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
+from ask_sdk_core.dispatch_components import AbstractResponseInterceptor
+from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 
+from ask_sdk_model import Response
+
 from skill.config import Settings
 from skill.handlers import errors, registry
+from skill.storage import open_store
+from skill.storage.adapter import StorePersistenceAdapter
 
 
-def open_persistence(settings: Settings) -> AbstractPersistenceAdapter | None:
-    """The persistence adapter chosen by ``settings.storage``."""
-    try:
-        from skill.storage import open_adapter  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    adapter: AbstractPersistenceAdapter = open_adapter(settings)
-    return adapter
+def open_persistence(settings: Settings) -> StorePersistenceAdapter:
+    """The persistence adapter over the store chosen by ``settings.storage``."""
+    return StorePersistenceAdapter(open_store(settings))
+
+
+class SaveUserInterceptor(AbstractResponseInterceptor):
+    """One save per request, after the handler: only if the handler read or changed the user.
+
+    Skipped when a handler raised (the SDK skips response interceptors then), so a failed
+    request never half-writes.
+    """
+
+    def process(self, handler_input: HandlerInput, response: Response) -> None:
+        handler_input.attributes_manager.save_persistent_attributes()
 
 
 def build_skill(settings: Settings, persistence: AbstractPersistenceAdapter | None) -> CustomSkill:
@@ -30,6 +42,7 @@ def build_skill(settings: Settings, persistence: AbstractPersistenceAdapter | No
     builder = CustomSkillBuilder(persistence_adapter=persistence)
     for handler in registry.request_handlers():
         builder.add_request_handler(handler)
+    builder.add_global_response_interceptor(SaveUserInterceptor())
     for exception_handler in errors.HANDLERS:
         builder.add_exception_handler(exception_handler)
     skill: CustomSkill = builder.create()

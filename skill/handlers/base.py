@@ -14,10 +14,15 @@ from typing import Any, ClassVar
 
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import get_locale, get_slot_value
+from ask_sdk_core.utils import get_locale
 from ask_sdk_model import Response
 
+from skill.errors import StorageUnavailableError
+from skill.logs import get_logger
 from skill.speech import Speech, load_catalog
+from skill.storage.records import UserRecord
+
+log = get_logger("handlers")
 
 SAID = "said"
 STATE = "state"
@@ -51,12 +56,54 @@ class Turn:
     def state(self, value: str) -> None:
         self.session[STATE] = value
 
-    def slot(self, name: str) -> str | None:
-        """A slot's spoken value, or ``None`` (never logged)."""
+    def _slot(self, name: str) -> Any:
         if intent_name(self.hi) is None:
             return None
-        value = get_slot_value(self.hi, name)
+        slots = self.hi.request_envelope.request.intent.slots or {}
+        return slots.get(name)
+
+    def slot(self, name: str) -> str | None:
+        """A slot's spoken value, or ``None`` (never logged)."""
+        slot = self._slot(name)
+        value = getattr(slot, "value", None)
         return str(value) if value else None
+
+    def slot_id(self, name: str) -> str | None:
+        """The entity-resolution id of a custom slot (``ER_SUCCESS_MATCH`` only), else ``None``."""
+        slot = self._slot(name)
+        resolutions = getattr(slot, "resolutions", None)
+        for authority in getattr(resolutions, "resolutions_per_authority", None) or []:
+            code = getattr(getattr(authority.status, "code", None), "value", None)
+            if code == "ER_SUCCESS_MATCH" and authority.values:
+                return str(authority.values[0].value.id)
+        return None
+
+    # -- the person's stored record (loaded on first use, saved once after the handler) -------
+    @property
+    def user(self) -> UserRecord:
+        """What is remembered about this person (a fresh record for a new one).
+
+        :raises StorageUnavailableError: if the store cannot be read.
+        """
+        manager = self.hi.attributes_manager
+        return UserRecord.from_attributes(manager.persistent_attributes)
+
+    def user_if_reachable(self) -> UserRecord | None:
+        """:attr:`user`, or ``None`` when storage is down (for features that can do without)."""
+        try:
+            return self.user
+        except StorageUnavailableError:
+            log.warning("storage unavailable; carrying on without memory",
+                        extra={"fields": {"handler": type(self).__name__}})
+            return None
+
+    def remember(self, record: UserRecord) -> None:
+        """Replace what is remembered; written once, after the handler returns."""
+        self.hi.attributes_manager.persistent_attributes = record.to_attributes()
+
+    def forget_everything(self) -> None:
+        """Delete every stored attribute of this person, now."""
+        self.hi.attributes_manager.delete_persistent_attributes()
 
     # -- speech --------------------------------------------------------------------------------
     def say(self, key: str, **params: object) -> Turn:

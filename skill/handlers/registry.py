@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 
-from skill.handlers import builtins, session
+from skill.handlers import builtins, reflection, session
 from skill.handlers.base import IntentHandler
 
 
@@ -13,6 +13,7 @@ def request_handlers() -> tuple[AbstractRequestHandler, ...]:
     plain intents, built-ins, then the catch-alls."""
     return (
         *session.HANDLERS,
+        *reflection.HANDLERS,
         *builtins.HANDLERS,
         *builtins.CATCH_ALLS,
     )

@@ -39,9 +39,16 @@ def render_template(catalog: LocaleCatalog, key: str, template: str, params: Map
 class Speech:
     """One response's speech, built from catalog keys, pauses and audio clips."""
 
-    def __init__(self, catalog: LocaleCatalog, memory: MutableMapping[str, int] | None = None) -> None:
-        """:param memory: message key -> index of the phrasing used last; updated as we speak."""
+    def __init__(
+        self,
+        catalog: LocaleCatalog,
+        memory: MutableMapping[str, int] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        """:param memory: message key -> index of the phrasing used last; updated as we speak.
+        :param rng: the source of variety (seed one for reproducible benchmarks)."""
         self.catalog = catalog
+        self._rng = rng or _rng
         self.memory: MutableMapping[str, int] = {} if memory is None else memory
         self._parts: list[tuple[str, str]] = []
 
@@ -52,7 +59,14 @@ class Speech:
     def phrase(self, key: str, **params: object) -> str:
         """Choose and fill a phrasing of ``key`` (remembering the choice), without adding it."""
         variants = self.catalog.variants(key)
-        index = pick_variant(variants, self.memory.get(key))
+        index = pick_variant(variants, self.memory.get(key), self._rng)
+        self.memory[key] = index
+        return render_template(self.catalog, key, variants[index], params)
+
+    def variant(self, key: str, index: int, **params: object) -> str:
+        """Fill phrasing ``index`` of ``key`` (an earlier choice, replayed), remembering it."""
+        variants = self.catalog.variants(key)
+        index = index if 0 <= index < len(variants) else 0
         self.memory[key] = index
         return render_template(self.catalog, key, variants[index], params)
 

@@ -1,0 +1,154 @@
+"""ask-sdk-core persistence adapter over a :class:`~skill.storage.base.Store`.
+
+``get_attributes`` reads once per request and remembers the version it saw (keyed by the request
+id); ``save_attributes`` writes conditionally on that version. On a conflict it retries once: it
+re-reads, re-applies this request's changes field by field (:class:`UserRecord` fields) onto the
+other writer's record, and writes again. If both requests changed the same field, or the record
+was deleted meanwhile, or the second write conflicts too, it raises
+:class:`~skill.errors.ConcurrentUpdateError` (a :class:`~skill.errors.StorageUnavailableError`),
+whose ``speech_key`` the skill's exception handler speaks.
+
+Attributes pass through :class:`UserRecord` both ways, so only the documented schema is ever
+stored: unknown keys are dropped (their names are logged, never their values).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import fields
+from typing import Any
+
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
+
+from skill.errors import ConcurrentUpdateError
+from skill.storage.base import Store, Stored, user_hash
+from skill.storage.records import SCHEMA_KEY, SCHEMA_VERSION, UserRecord
+
+log = logging.getLogger("skill.storage")
+
+_KNOWN_KEYS = frozenset(UserRecord().to_attributes())
+
+
+class StorePersistenceAdapter(AbstractPersistenceAdapter):
+    """Persistence adapter keyed by ``context.System.user.userId``; thread-safe.
+
+    :param store: the backend (see :func:`skill.storage.open_store`).
+    :param max_pending: how many read-but-not-yet-saved requests to remember.
+    """
+
+    def __init__(self, store: Store, max_pending: int = 4096) -> None:
+        self.store = store
+        self._max_pending = max_pending
+        self._pending: OrderedDict[tuple[str, str], Stored] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # ----------------------------------------------------------------- SDK interface
+
+    def get_attributes(self, request_envelope: Any) -> dict[str, Any]:
+        """The user's stored attributes (a fresh record's for a new user), as a plain dict.
+
+        :raises StorageUnavailableError: the backend failed.
+        """
+        user_id = user_id_of(request_envelope)
+        stored = self.store.get(user_id)
+        self._remember(_request_key(request_envelope, user_id), stored)
+        return stored.record.to_attributes()
+
+    def save_attributes(self, request_envelope: Any, attributes: dict[str, Any]) -> None:
+        """Write the attributes if they changed, conditionally on the version read.
+
+        :raises RecordError: the attributes do not fit the schema (a handler bug).
+        :raises ConcurrentUpdateError: a concurrent writer changed the same thing.
+        :raises StorageUnavailableError: the backend failed.
+        """
+        user_id = user_id_of(request_envelope)
+        ours = self._to_record(attributes, user_id)
+        base = self._forget(_request_key(request_envelope, user_id))
+        if base is None:
+            # Saved without a read in this request: a deliberate replacement.
+            self.store.update(user_id, lambda _current: ours, retries=1)
+            return
+        if ours == base.record and not base.replaced:
+            return
+        try:
+            self.store.put(user_id, ours, base.version)
+            return
+        except ConcurrentUpdateError:
+            log.info("storage: save conflict for user %s, merging once", user_hash(user_id))
+        current = self.store.get(user_id)
+        if base.exists and not current.exists:
+            raise ConcurrentUpdateError("the record was deleted by another request")
+        merged = merge(base.record, ours, current.record)
+        self.store.put(user_id, merged, current.version)
+
+    def delete_attributes(self, request_envelope: Any) -> None:
+        """Delete everything stored for the request's user.
+
+        :raises StorageUnavailableError: the backend failed.
+        """
+        user_id = user_id_of(request_envelope)
+        self._forget(_request_key(request_envelope, user_id))
+        self.store.delete(user_id)
+
+    # ----------------------------------------------------------------- helpers
+
+    def _to_record(self, attributes: dict[str, Any], user_id: str) -> UserRecord:
+        unknown = sorted(set(attributes) - _KNOWN_KEYS)
+        if unknown:
+            log.warning(
+                "storage: dropping unknown attribute keys %s for user %s",
+                unknown,
+                user_hash(user_id),
+            )
+        data = {k: v for k, v in attributes.items() if k in _KNOWN_KEYS}
+        data.setdefault(SCHEMA_KEY, SCHEMA_VERSION)
+        return UserRecord.from_attributes(data)
+
+    def _remember(self, key: tuple[str, str], stored: Stored) -> None:
+        with self._lock:
+            self._pending[key] = stored
+            self._pending.move_to_end(key)
+            while len(self._pending) > self._max_pending:
+                self._pending.popitem(last=False)
+
+    def _forget(self, key: tuple[str, str]) -> Stored | None:
+        with self._lock:
+            return self._pending.pop(key, None)
+
+
+def merge(base: UserRecord, ours: UserRecord, theirs: UserRecord) -> UserRecord:
+    """Three-way merge by record field: our changes applied onto theirs.
+
+    :raises ConcurrentUpdateError: both sides changed the same field differently.
+    """
+    result: dict[str, Any] = {}
+    for f in fields(UserRecord):
+        b, o, t = (getattr(r, f.name) for r in (base, ours, theirs))
+        if o != b and t != b and o != t:
+            raise ConcurrentUpdateError(f"both requests changed {f.name}")
+        result[f.name] = o if o != b else t
+    return UserRecord(**result)
+
+
+def user_id_of(request_envelope: Any) -> str:
+    """The Alexa user id of a request (``context.System.user.userId``).
+
+    :raises ValueError: the envelope carries no user id.
+    """
+    try:
+        user_id = request_envelope.context.system.user.user_id
+    except AttributeError:
+        user_id = None
+    if not isinstance(user_id, str) or not user_id:
+        raise ValueError("request envelope has no context.System.user.userId")
+    return user_id
+
+
+def _request_key(request_envelope: Any, user_id: str) -> tuple[str, str]:
+    request = getattr(request_envelope, "request", None)
+    request_id = getattr(request, "request_id", None)
+    if not isinstance(request_id, str):
+        request_id = f"envelope-{id(request_envelope)}"
+    return user_id, request_id

@@ -1,0 +1,144 @@
+"""The ask-sdk persistence adapter over both backends: per-request versions, merge, delete."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from ask_sdk_core.attributes_manager import AttributesManager
+from ask_sdk_model import Context, LaunchRequest, RequestEnvelope, User
+from ask_sdk_model.application import Application
+from ask_sdk_model.interfaces.system import SystemState
+
+from skill.errors import ConcurrentUpdateError, StorageUnavailableError
+from skill.storage import UserRecord
+from skill.storage.adapter import StorePersistenceAdapter, merge, user_id_of
+from tests.storage.conftest import USER, Backend
+
+
+def envelope(request_id: str, user_id: str = USER) -> RequestEnvelope:
+    """A minimal request envelope for ``user_id``."""
+    system = SystemState(application=Application("amzn1.ask.skill.test"), user=User(user_id))
+    return RequestEnvelope(
+        version="1.0",
+        context=Context(system=system),
+        request=LaunchRequest(request_id=request_id, locale="en-US"),
+    )
+
+
+def test_round_trip_through_attributes_manager(backend: Backend) -> None:
+    """If a handler changes persistent attributes and saves, then the next request sees them."""
+    adapter = StorePersistenceAdapter(backend.store)
+    first = AttributesManager(envelope("r1"), persistence_adapter=adapter)
+    attrs = first.persistent_attributes
+    assert UserRecord.from_attributes(attrs).is_new
+    attrs["crisis_count"] = 1
+    attrs["recent_prompts"] = ["reflect.rest.01"]
+    first.save_persistent_attributes()
+    second = AttributesManager(envelope("r2"), persistence_adapter=adapter)
+    record = UserRecord.from_attributes(second.persistent_attributes)
+    assert (record.crisis_count, record.recent_prompts) == (1, ("reflect.rest.01",))
+    assert backend.store.get(USER).version == 1
+
+
+def test_unchanged_save_writes_nothing(backend: Backend) -> None:
+    """If nothing changed in a request, then saving does not write."""
+    adapter = StorePersistenceAdapter(backend.store)
+    adapter.save_attributes(envelope("r0"), UserRecord().with_crisis().to_attributes())
+    attrs = adapter.get_attributes(envelope("r1"))
+    adapter.save_attributes(envelope("r1"), attrs)
+    assert backend.store.get(USER).version == 1
+
+
+def test_concurrent_requests_changing_different_fields_both_land(backend: Backend) -> None:
+    """If two requests change different fields at once, then both changes are kept."""
+    adapter = StorePersistenceAdapter(backend.store)
+    a = adapter.get_attributes(envelope("ra"))
+    b = adapter.get_attributes(envelope("rb"))
+    a["crisis_count"] = 1
+    b["preferences"] = {"locale": "ja-JP"}
+    adapter.save_attributes(envelope("ra"), a)
+    adapter.save_attributes(envelope("rb"), b)
+    record = backend.store.get(USER).record
+    assert (record.crisis_count, record.preferences.locale) == (1, "ja-JP")
+
+
+def test_concurrent_requests_changing_the_same_field_conflict(backend: Backend) -> None:
+    """If two requests change the same field differently, then the second one is refused."""
+    adapter = StorePersistenceAdapter(backend.store)
+    a = adapter.get_attributes(envelope("ra"))
+    b = adapter.get_attributes(envelope("rb"))
+    a["crisis_count"] = 1
+    b["crisis_count"] = 5
+    adapter.save_attributes(envelope("ra"), a)
+    with pytest.raises(ConcurrentUpdateError, match="crisis_count"):
+        adapter.save_attributes(envelope("rb"), b)
+    assert backend.store.get(USER).record.crisis_count == 1
+
+
+def test_delete_then_stale_save_does_not_resurrect(backend: Backend) -> None:
+    """If a user's data is deleted while another request holds it, then that save is refused."""
+    adapter = StorePersistenceAdapter(backend.store)
+    adapter.save_attributes(envelope("r0"), UserRecord().with_crisis().to_attributes())
+    stale = adapter.get_attributes(envelope("r1"))
+    manager = AttributesManager(envelope("r2"), persistence_adapter=adapter)
+    manager.delete_persistent_attributes()
+    assert backend.store.keys() == []
+    stale["preferences"] = {"locale": "en-US"}
+    with pytest.raises(StorageUnavailableError, match="deleted"):
+        adapter.save_attributes(envelope("r1"), stale)
+    assert backend.store.keys() == []
+
+
+def test_unknown_keys_and_words_are_not_stored(
+    backend: Backend, caplog: pytest.LogCaptureFixture
+) -> None:
+    """If a handler puts an utterance into persistent attributes, then it is dropped, not stored."""
+    utterance = "my manager yelled at me in front of everyone"
+    adapter = StorePersistenceAdapter(backend.store)
+    attrs: dict[str, Any] = adapter.get_attributes(envelope("r1"))
+    attrs["last_utterance"] = utterance
+    attrs["crisis_count"] = 2
+    caplog.set_level(logging.WARNING, logger="skill.storage")
+    adapter.save_attributes(envelope("r1"), attrs)
+    assert "last_utterance" in caplog.text
+    assert utterance not in caplog.text
+    assert utterance not in backend.dump()
+    assert backend.store.get(USER).record.crisis_count == 2
+
+
+def test_user_id_is_required() -> None:
+    """If an envelope carries no user, then the adapter refuses it."""
+    bare = RequestEnvelope(version="1.0", request=LaunchRequest(request_id="r"))
+    with pytest.raises(ValueError, match="userId"):
+        user_id_of(bare)
+    assert user_id_of(envelope("r")) == USER
+
+
+def test_merge_takes_each_sides_changes() -> None:
+    """If each side changed different fields, then merge keeps both; same field, it raises."""
+    base = UserRecord()
+    ours = base.with_crisis()
+    theirs = base.with_locale("en-US")
+    assert merge(base, ours, theirs) == base.with_crisis().with_locale("en-US")
+    assert merge(base, ours, ours) == ours
+    with pytest.raises(ConcurrentUpdateError, match="preferences"):
+        merge(base, base.with_locale("ja-JP"), theirs)
+
+
+def test_skill_disabled_event_envelope_purges(backend: Backend) -> None:
+    """If a SkillDisabled event's envelope is passed to delete_attributes, then the user is gone."""
+    from ask_sdk_model.events.skillevents import SkillDisabledRequest
+
+    adapter = StorePersistenceAdapter(backend.store)
+    adapter.save_attributes(envelope("r0"), UserRecord().with_crisis().to_attributes())
+    system = SystemState(application=Application("amzn1.ask.skill.test"), user=User(USER))
+    event = RequestEnvelope(
+        version="1.0",
+        context=Context(system=system),
+        request=SkillDisabledRequest(request_id="ev1"),
+    )
+    adapter.delete_attributes(event)
+    assert backend.store.keys() == []
+    assert USER not in backend.dump()
