@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 
-from skill.handlers import builtins, reflection, session
+from skill.handlers import builtins, privacy, reflection, session
 from skill.handlers.base import IntentHandler
 
 
@@ -14,6 +14,7 @@ def request_handlers() -> tuple[AbstractRequestHandler, ...]:
     return (
         *session.HANDLERS,
         *reflection.HANDLERS,
+        *privacy.HANDLERS,
         *builtins.HANDLERS,
         *builtins.CATCH_ALLS,
     )

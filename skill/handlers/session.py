@@ -11,7 +11,8 @@ from skill.handlers.base import Turn
 
 
 class LaunchHandler(AbstractRequestHandler):
-    """``LaunchRequest``: a one-breath welcome offering the three things the skill does."""
+    """``LaunchRequest``: a one-breath welcome offering the three things the skill does;
+    returning people are welcomed back (with their streak when they have one)."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_request_type("LaunchRequest")(handler_input)
@@ -19,7 +20,16 @@ class LaunchHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn(handler_input)
         turn.state = "menu"
-        return turn.say("launch.welcome").ask("launch.reprompt")
+        user = turn.user_if_reachable()
+        if user is None or user.is_new:
+            turn.say("launch.welcome")
+        elif user.streak.count > 1:
+            turn.say("launch.welcome_back.streak", count=user.streak.count)
+        else:
+            turn.say("launch.welcome_back")
+        if user is not None and user.preferences.locale != turn.locale:
+            turn.remember(user.with_locale(turn.locale))
+        return turn.ask("launch.reprompt")
 
 
 class SessionEndedHandler(AbstractRequestHandler):

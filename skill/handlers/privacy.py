@@ -1,0 +1,95 @@
+"""The person's control over what is stored: what is remembered, delete my data, skill disabled."""
+
+from __future__ import annotations
+
+from ask_sdk_core.dispatch_components import AbstractRequestHandler
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import is_request_type
+from ask_sdk_model import Response
+
+from skill.handlers.base import IntentHandler, Turn
+from skill.lessons.catalog import LessonNotFoundError, get_lesson, load_lessons
+from skill.logs import get_logger
+from skill.storage.adapter import user_id_of
+from skill.storage.base import user_hash
+
+log = get_logger("handlers.privacy")
+CONFIRM_STATE = "confirm_delete"
+
+
+class DeleteMyDataHandler(IntentHandler):
+    """``DeleteMyDataIntent``: ask for confirmation first (nothing is deleted yet)."""
+
+    intents = ("DeleteMyDataIntent",)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn(handler_input)
+        turn.state = CONFIRM_STATE
+        return turn.say("privacy.confirm_delete").ask("privacy.confirm_delete.reprompt")
+
+
+class ConfirmDeleteHandler(IntentHandler):
+    """"Yes" to the confirmation: everything stored for this person is deleted, now."""
+
+    intents = ("AMAZON.YesIntent",)
+    states = (CONFIRM_STATE,)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn(handler_input)
+        turn.forget_everything()
+        turn.state = "menu"
+        log.info("user data deleted", extra={"fields": {"user": user_hash(user_id_of(handler_input.request_envelope))}})
+        return turn.say("privacy.deleted").ask("privacy.reprompt")
+
+
+class KeepDataHandler(IntentHandler):
+    """"No" (or cancel) to the confirmation: nothing changes."""
+
+    intents = ("AMAZON.NoIntent", "AMAZON.CancelIntent")
+    states = (CONFIRM_STATE,)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn(handler_input)
+        turn.state = "menu"
+        return turn.say("privacy.kept").ask("privacy.reprompt")
+
+
+class WhatDoYouRememberHandler(IntentHandler):
+    """``WhatDoYouRememberIntent``: a short spoken summary of what is stored (never words)."""
+
+    intents = ("WhatDoYouRememberIntent",)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn(handler_input)
+        user = turn.user.pruned()
+        if user.streak.count == 0 and not user.checkin_tags and user.lesson is None:
+            return turn.say("privacy.nothing_stored").ask("privacy.reprompt")
+        turn.say("privacy.summary.intro")
+        if user.streak.count:
+            turn.say("privacy.summary.streak", count=user.streak.count)
+        if user.checkin_tags:
+            turn.say("privacy.summary.checkins", count=len(user.checkin_tags))
+        if user.lesson is not None:
+            try:
+                lesson = get_lesson(load_lessons(turn.locale), user.lesson.lesson_id)
+                turn.say("privacy.summary.lesson", title=lesson.title)
+            except LessonNotFoundError:
+                pass
+        return turn.say("privacy.summary.outro").ask("privacy.reprompt")
+
+
+class SkillDisabledHandler(AbstractRequestHandler):
+    """``AlexaSkillEvent.SkillDisabled``: the person removed the skill; purge what is stored."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_request_type("AlexaSkillEvent.SkillDisabled")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        handler_input.attributes_manager.delete_persistent_attributes()
+        log.info("skill disabled: user purged",
+                 extra={"fields": {"user": user_hash(user_id_of(handler_input.request_envelope))}})
+        return handler_input.response_builder.response
+
+
+HANDLERS = (ConfirmDeleteHandler(), KeepDataHandler(), DeleteMyDataHandler(),
+            WhatDoYouRememberHandler(), SkillDisabledHandler())

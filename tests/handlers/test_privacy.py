@@ -1,0 +1,98 @@
+"""What is remembered, delete my data, and the SkillDisabled purge."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from skill.simulator.conversation import Conversation
+from tests.conftest import speech_of
+
+Converse = Callable[..., Conversation]
+LOCALES = ["en-US", "ja-JP"]
+
+
+def _store(app: Flask) -> Any:
+    return app.extensions["reflection"]["persistence"].store
+
+
+def _finish_reflection(conversation: Conversation) -> None:
+    conversation.intent("StartReflectionIntent")
+    for _ in range(4):
+        conversation.intent("NextStepIntent")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+class TestDeleteMyData:
+    def test_delete_needs_confirmation(self, converse: Converse, app: Flask, locale: str) -> None:
+        """If the person asks to delete, then nothing is deleted until they say yes."""
+        user = f"amzn1.ask.account.delete-{locale}"
+        _finish_reflection(converse(locale, user_id=user))
+        conversation = converse(locale, user_id=user)
+        conversation.launch()
+        _, payload = conversation.intent("DeleteMyDataIntent")
+        assert payload["sessionAttributes"]["state"] == "confirm_delete"
+        assert _store(app).get(user).exists
+        _, done = conversation.intent("AMAZON.YesIntent")
+        assert speech_of(done)
+        assert not _store(app).get(user).exists
+        assert user not in _store(app).keys()
+
+    def test_no_keeps_everything(self, converse: Converse, app: Flask, locale: str) -> None:
+        """If the person says no at the confirmation, then the data stays."""
+        user = f"amzn1.ask.account.keep-{locale}"
+        _finish_reflection(converse(locale, user_id=user))
+        conversation = converse(locale, user_id=user)
+        conversation.intent("DeleteMyDataIntent")
+        _, payload = conversation.intent("AMAZON.NoIntent")
+        assert payload["sessionAttributes"]["state"] == "menu"
+        assert _store(app).get(user).record.streak.count == 1
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+class TestWhatDoYouRemember:
+    def test_nothing_yet(self, converse: Converse, locale: str) -> None:
+        """If nothing is stored, then the skill says so and that words are never kept."""
+        _, payload = converse(locale, user_id="amzn1.ask.account.blank").intent("WhatDoYouRememberIntent")
+        assert speech_of(payload)
+        assert payload["response"]["shouldEndSession"] is False
+
+    def test_mentions_the_streak(self, converse: Converse, locale: str) -> None:
+        """If a streak is stored, then the summary says its length."""
+        user = f"amzn1.ask.account.summary-{locale}"
+        _finish_reflection(converse(locale, user_id=user))
+        _, payload = converse(locale, user_id=user).intent("WhatDoYouRememberIntent")
+        assert "1" in speech_of(payload)
+
+
+class TestReturningUsers:
+    @pytest.mark.parametrize("locale", LOCALES)
+    def test_new_and_returning_people_hear_different_welcomes(self, converse: Converse,
+                                                              locale: str) -> None:
+        """If a person comes back, then the welcome is a welcome back, not a first hello."""
+        user = f"amzn1.ask.account.returning-{locale}"
+        _, first = converse(locale, user_id=user).launch()
+        _, again = converse(locale, user_id=user).launch()
+        from skill.speech import load_catalog
+
+        catalog = load_catalog().for_locale(locale)
+        first_keys = catalog.variants("launch.welcome")
+        back_keys = catalog.variants("launch.welcome_back")
+        assert any(v in speech_of(first) for v in first_keys)
+        assert any(v in speech_of(again) for v in back_keys)
+
+
+class TestSkillDisabled:
+    def test_purges_the_user(self, converse: Converse, app: Flask) -> None:
+        """If the person disables the skill, then everything stored about them is deleted."""
+        user = "amzn1.ask.account.disabled"
+        _finish_reflection(converse("en-US", user_id=user))
+        assert _store(app).get(user).exists
+        status, payload = converse("en-US", user_id=user).event(
+            "AlexaSkillEvent.SkillDisabled", {"userInformationPersistenceStatus": "NOT_PERSISTED"})
+        assert status == 200
+        assert "outputSpeech" not in payload.get("response", {})
+        assert not _store(app).get(user).exists
