@@ -15,7 +15,8 @@ from typing import Any, ClassVar
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import get_locale
-from ask_sdk_model import Response
+from ask_sdk_model import Intent, IntentConfirmationStatus, Response, Slot, SlotConfirmationStatus
+from ask_sdk_model.dialog import ElicitSlotDirective
 
 from skill.errors import StorageUnavailableError
 from skill.logs import get_logger
@@ -25,6 +26,9 @@ from skill.storage.records import UserRecord
 log = get_logger("handlers")
 
 SAID = "said"
+#: The intent and slot that carry free-form speech (AMAZON.SearchQuery).
+FREE_INTENT = "CheckInIntent"
+FREE_SLOT = "answer"
 STATE = "state"
 
 
@@ -110,10 +114,20 @@ class Turn:
         self.speech.say(key, **params)
         return self
 
-    def ask(self, reprompt_key: str, **params: object) -> Response:
-        """Speak what was said, then keep the microphone open with a reprompt."""
+    def ask(self, reprompt_key: str, listen_freely: bool = False, **params: object) -> Response:
+        """Speak what was said, then keep the microphone open with a reprompt.
+
+        :param listen_freely: also elicit the check-in's free-form ``answer`` slot, so whatever
+            the person says next (if it is not another intent) reaches the skill as text
+            (``Dialog.ElicitSlot`` on ``CheckInIntent``; see README, "Free-form speech").
+        """
         self.reprompt.say(reprompt_key, **params)
         builder = self.hi.response_builder.speak(self.speech.ssml()).ask(self.reprompt.ssml())
+        if listen_freely:
+            slot = Slot(name=FREE_SLOT, confirmation_status=SlotConfirmationStatus.NONE)
+            intent = Intent(name=FREE_INTENT, slots={FREE_SLOT: slot},
+                            confirmation_status=IntentConfirmationStatus.NONE)
+            builder.add_directive(ElicitSlotDirective(slot_to_elicit=FREE_SLOT, updated_intent=intent))
         return builder.response
 
     def tell(self) -> Response:

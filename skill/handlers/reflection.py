@@ -113,7 +113,7 @@ def speak_stage(turn: Turn, index: int, fresh_wording: bool = False) -> Response
     data["stage"] = index
     turn.state = STATE_PREFIX + name
     last = index == len(STAGE_NAMES) - 1
-    return turn.ask("reflection.last_reprompt" if last else "reflection.reprompt")
+    return turn.ask("reflection.last_reprompt" if last else "reflection.reprompt", listen_freely=True)
 
 
 def current_stage(turn: Turn) -> int:
@@ -255,7 +255,7 @@ class StageHelpHandler(IntentHandler):
         name = STAGE_NAMES[current_stage(turn)]
         last = name == STAGE_NAMES[-1]
         return turn.say(f"reflection.help.{name}").ask(
-            "reflection.last_reprompt" if last else "reflection.reprompt")
+            "reflection.last_reprompt" if last else "reflection.reprompt", listen_freely=True)
 
 
 #: State-gated handlers first (they override built-ins inside a reflection), then the start.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 
-from skill.handlers import builtins, privacy, reflection, session
+from skill.handlers import builtins, checkin, privacy, reflection, session
 from skill.handlers.base import IntentHandler
 
 
@@ -12,8 +12,10 @@ def request_handlers() -> tuple[AbstractRequestHandler, ...]:
     """Every request handler, in dispatch order: guards and events, state-gated handlers,
     plain intents, built-ins, then the catch-alls."""
     return (
+        *checkin.GUARDS,
         *session.HANDLERS,
         *reflection.HANDLERS,
+        *checkin.HANDLERS,
         *privacy.HANDLERS,
         *builtins.HANDLERS,
         *builtins.CATCH_ALLS,

@@ -1,0 +1,188 @@
+"""The day check-in, and crisis safety wherever free speech arrives.
+
+Free speech reaches the skill as ``CheckInIntent.answer`` (``AMAZON.SearchQuery``): with a
+carrier phrase ("my day was ...", 「今日は…」), or as the whole utterance after the skill elicits
+the slot (``Turn.ask(listen_freely=True)``). The words are analysed, never stored or logged; only
+derived tags (polarity, emotions, topics, date) and a crisis counter are kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_model import Response
+from ask_sdk_model.ui import SimpleCard
+
+from skill.checkin import FollowUp, Reading, analyze
+from skill.checkin.followup import crisis_more_contacts, crisis_reply, crisis_repeat, follow_up, opening
+from skill.handlers.base import FREE_SLOT, IntentHandler, Turn, intent_name, session_state
+from skill.logs import get_logger
+from skill.storage.records import CheckinTag
+
+log = get_logger("handlers.checkin")
+CHECKIN_STATE = "checkin"
+CRISIS_STATE = "crisis"
+SESSION_KEY = "checkin"
+HISTORY_MAX = 12
+
+
+def _reading(handler_input: HandlerInput, locale: str) -> Reading | None:
+    """The reading of the free-form answer in this request, if there is one."""
+    if intent_name(handler_input) != "CheckInIntent":
+        return None
+    slots = handler_input.request_envelope.request.intent.slots or {}
+    text = getattr(slots.get(FREE_SLOT), "value", None) or ""
+    return analyze(str(text), locale)
+
+
+def _history(turn: Turn) -> list[str]:
+    data = turn.session.get(SESSION_KEY)
+    if not isinstance(data, dict) or not isinstance(data.get("history"), list):
+        data = {"history": []}
+        turn.session[SESSION_KEY] = data
+    history: list[str] = data["history"]
+    return history
+
+
+def _speak(turn: Turn, follow: FollowUp) -> None:
+    """Say a follow-up and its continuation keys; remember them as history."""
+    history = _history(turn)
+    turn.say(follow.key, **follow.kwargs(turn.speech.phrase))
+    for key in follow.then:
+        turn.say(key)
+    history.extend((follow.key, *follow.then))
+    del history[:-HISTORY_MAX]
+
+
+def crisis_response(turn: Turn, follow: FollowUp) -> Response:
+    """Care, a real contact for the person's country, the offer to stay; the session stays open."""
+    _speak(turn, follow)
+    turn.state = CRISIS_STATE
+    turn.hi.response_builder.set_card(SimpleCard(title=turn.speech.phrase("checkin.crisis.card_title"),
+                                                 content=turn.speech.phrase("checkin.crisis.card")))
+    return turn.ask("checkin.crisis.again", listen_freely=True)
+
+
+class CrisisGuardHandler(IntentHandler):
+    """Free speech that suggests crisis, in any state (a reflection included): the crisis reply
+    replaces whatever was going on. Only a counter is stored; the words go nowhere."""
+
+    intents = ("CheckInIntent",)
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        if not super().can_handle(handler_input):
+            return False
+        from ask_sdk_core.utils import get_locale
+
+        reading = _reading(handler_input, get_locale(handler_input) or "en-US")
+        return reading is not None and reading.crisis
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn(handler_input)
+        log.info("crisis reply given", extra={"fields": {"from_state": turn.state}})
+        turn.session.pop("reflection", None)
+        user = turn.user_if_reachable()
+        if user is not None:
+            turn.remember(user.with_crisis())
+        return crisis_response(turn, crisis_reply(_history(turn)))
+
+
+class CrisisRepeatHandler(IntentHandler):
+    """"Repeat" after the crisis reply: the main contact again, slowly."""
+
+    intents = ("AMAZON.RepeatIntent",)
+    states = (CRISIS_STATE,)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return crisis_response(Turn(handler_input), crisis_repeat())
+
+
+class CrisisMoreContactsHandler(IntentHandler):
+    """"Yes", "help" or "more" after the crisis reply: the other contacts for the country."""
+
+    intents = ("AMAZON.YesIntent", "AMAZON.HelpIntent", "AMAZON.NextIntent", "NextStepIntent")
+    states = (CRISIS_STATE,)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return crisis_response(Turn(handler_input), crisis_more_contacts())
+
+
+class CrisisStayHandler(IntentHandler):
+    """Anything else said after the crisis reply: stay, gently; never resume the normal script."""
+
+    intents = ("CheckInIntent", "AMAZON.NoIntent", "AMAZON.FallbackIntent")
+    states = (CRISIS_STATE,)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn(handler_input)
+        _speak(turn, FollowUp(key="checkin.crisis.stay", crisis=True))
+        return turn.ask("checkin.crisis.again", listen_freely=True)
+
+
+class CrisisGoodbyeHandler(IntentHandler):
+    """The person chooses to stop after the crisis reply: the contact once more, then goodbye."""
+
+    intents = ("AMAZON.StopIntent", "AMAZON.CancelIntent")
+    states = (CRISIS_STATE,)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return Turn(handler_input).say("checkin.crisis.goodbye").tell()
+
+
+class CheckInStartHandler(IntentHandler):
+    """``CheckInStartIntent`` ("how was my day", "check in"): ask the opening question."""
+
+    intents = ("CheckInStartIntent",)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn(handler_input)
+        turn.session[SESSION_KEY] = {"history": []}
+        turn.state = CHECKIN_STATE
+        _speak(turn, opening())
+        return turn.ask("checkin.reask.soft", listen_freely=True)
+
+
+class CheckInAnswerHandler(IntentHandler):
+    """An answer about the day (outside a reflection): one warm question one stage deeper,
+    up to three turns, then a gentle close offering a reflection or a lesson."""
+
+    intents = ("CheckInIntent",)
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return super().can_handle(handler_input) and not session_state(handler_input).startswith(
+            "reflection")
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn(handler_input)
+        if turn.state != CHECKIN_STATE:
+            turn.session[SESSION_KEY] = {"history": []}
+        reading = _reading(handler_input, turn.locale)
+        assert reading is not None  # can_handle guarantees a CheckInIntent
+        history = _history(turn)
+        if not reading.unclear and not any(k.startswith("checkin.ask.") or k.startswith("checkin.savour.")
+                                           for k in history):
+            self._remember_tags(turn, reading)
+        follow = follow_up(reading, history)
+        _speak(turn, follow)
+        if follow.closing:
+            turn.state = "menu"
+            turn.session.pop(SESSION_KEY, None)
+            return turn.ask("menu.reprompt")
+        turn.state = CHECKIN_STATE
+        return turn.ask("checkin.reask.soft", listen_freely=True)
+
+    @staticmethod
+    def _remember_tags(turn: Turn, reading: Reading) -> None:
+        user = turn.user_if_reachable()
+        if user is None:
+            return
+        tag = CheckinTag(date=dt.datetime.now(dt.UTC).date(), polarity=reading.polarity,
+                         emotions=reading.emotions, topics=reading.topics)
+        turn.remember(user.pruned().with_checkin_tag(tag))
+
+
+#: The crisis guard comes before everything that can take free speech.
+GUARDS = (CrisisGuardHandler(),)
+HANDLERS = (CrisisRepeatHandler(), CrisisMoreContactsHandler(), CrisisStayHandler(),
+            CrisisGoodbyeHandler(), CheckInStartHandler(), CheckInAnswerHandler())

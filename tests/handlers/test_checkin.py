@@ -1,0 +1,170 @@
+"""The day check-in conversation, and crisis safety wherever free speech arrives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from skill.simulator.conversation import Conversation
+from tests.conftest import speech_of
+
+Converse = Callable[..., Conversation]
+# Sentences written for these tests (not from the development set).
+DAYS = {
+    "en-US": {
+        "bad": "my day was awful my manager criticised my report in front of the whole team",
+        "good": "today was lovely i had lunch with an old friend and we laughed a lot",
+        "mixed": "the morning was great but the evening was a total mess",
+        "crisis": "honestly i just want to end my life",
+    },
+    "ja-JP": {
+        "bad": "今日は最悪だった上司にみんなの前で報告書をけなされた",
+        "good": "今日は楽しかった久しぶりに友達とランチしていっぱい笑った",
+        "mixed": "今日は午前中はよかったけど夜はさんざんだった",
+        "crisis": "もう死にたいってずっと思ってる",
+    },
+}
+HOTLINE = {"en-US": "nine eight eight", "ja-JP": "よりそいホットライン"}
+NUMBER = {"en-US": "nine eight eight", "ja-JP": "サンサンハチ"}
+LOCALES = ["en-US", "ja-JP"]
+
+
+def _start(conversation: Conversation) -> None:
+    conversation.launch()
+    conversation.intent("CheckInStartIntent")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+class TestCheckIn:
+    def test_opening_elicits_free_speech(self, converse: Converse, locale: str) -> None:
+        """If the person asks to check in, then one question, and the answer slot is elicited."""
+        conversation = converse(locale)
+        conversation.launch()
+        _, payload = conversation.intent("CheckInStartIntent")
+        directives = payload["response"]["directives"]
+        assert directives[0]["type"] == "Dialog.ElicitSlot"
+        assert directives[0]["slotToElicit"] == "answer"
+        assert payload["response"]["shouldEndSession"] is False
+
+    @pytest.mark.parametrize("day", ["bad", "good", "mixed"])
+    def test_answer_gets_one_warm_question(self, converse: Converse, locale: str, day: str) -> None:
+        """If the person says how the day went, then one short question follows, mic open."""
+        conversation = converse(locale)
+        _start(conversation)
+        _, payload = conversation.say(DAYS[locale][day])
+        speech = speech_of(payload)
+        assert speech.count("?") + speech.count("？") >= 1 or "か。" in speech
+        assert payload["sessionAttributes"]["state"] == "checkin"
+        assert HOTLINE[locale] not in speech
+
+    def test_never_asks_the_same_question_twice(self, converse: Converse, locale: str) -> None:
+        """If the person answers three times, then no follow-up repeats, and it closes gently."""
+        conversation = converse(locale)
+        _start(conversation)
+        seen = []
+        for _ in range(3):
+            _, payload = conversation.say(DAYS[locale]["bad"])
+            seen.append(speech_of(payload))
+        assert len(set(seen)) == 3
+        assert payload["sessionAttributes"]["state"] == "menu"
+
+    def test_unclear_answer_gets_a_gentle_reask(self, converse: Converse, locale: str) -> None:
+        """If the answer is empty or unclear, then a gentle re-ask, never a crash."""
+        conversation = converse(locale)
+        _start(conversation)
+        _, payload = conversation.intent_from_text("CheckInIntent", {"answer": "hmm"})
+        assert payload["response"]["shouldEndSession"] is False
+        assert speech_of(payload)
+        _, empty = conversation.intent("CheckInIntent")
+        assert empty["response"]["shouldEndSession"] is False
+
+    def test_one_shot_answer_from_the_menu(self, converse: Converse, locale: str) -> None:
+        """If the person opens with 'my day was ...', then the check-in starts right there."""
+        carrier = {"en-US": "my day was rough", "ja-JP": "今日は疲れた一日だった"}
+        _, payload = converse(locale).say(carrier[locale])
+        assert payload["sessionAttributes"]["state"] == "checkin"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+class TestCrisis:
+    def test_crisis_answer_gets_care_and_real_contacts(self, converse: Converse, locale: str) -> None:
+        """If the words suggest crisis, then care, the country's hotline, and the session stays open."""
+        conversation = converse(locale)
+        _start(conversation)
+        _, payload = conversation.say(DAYS[locale]["crisis"])
+        speech = speech_of(payload)
+        assert HOTLINE[locale] in speech
+        assert payload["response"]["shouldEndSession"] is False
+        assert payload["sessionAttributes"]["state"] == "crisis"
+        card = payload["response"]["card"]
+        assert {"en-US": "988", "ja-JP": "0120-279-338"}[locale] in card["content"]
+        assert card["title"]
+
+    def test_crisis_in_the_middle_of_a_reflection(self, converse: Converse, locale: str) -> None:
+        """If crisis words come mid-reflection, then the reflection stops and the crisis reply comes."""
+        conversation = converse(locale)
+        conversation.intent("StartReflectionIntent")
+        conversation.intent("NextStepIntent")
+        _, payload = conversation.say(DAYS[locale]["crisis"])
+        assert HOTLINE[locale] in speech_of(payload)
+        assert "reflection" not in payload["sessionAttributes"]
+        assert payload["response"]["shouldEndSession"] is False
+
+    def test_after_crisis_the_normal_flow_does_not_resume(self, converse: Converse,
+                                                          locale: str) -> None:
+        """If the person says something ordinary after the crisis reply, then the skill stays
+        with them rather than carrying on the check-in script."""
+        conversation = converse(locale)
+        _start(conversation)
+        conversation.say(DAYS[locale]["crisis"])
+        _, payload = conversation.say(DAYS[locale]["bad"])
+        assert payload["sessionAttributes"]["state"] == "crisis"
+        _, again = conversation.intent("AMAZON.RepeatIntent")
+        assert NUMBER[locale] in speech_of(again)
+
+    def test_more_contacts_on_request(self, converse: Converse, locale: str) -> None:
+        """If the person asks for more, then the other contacts from the brief are given."""
+        conversation = converse(locale)
+        _start(conversation)
+        conversation.say(DAYS[locale]["crisis"])
+        _, payload = conversation.intent("AMAZON.YesIntent")
+        assert speech_of(payload)
+        assert payload["response"]["shouldEndSession"] is False
+
+    def test_everyday_hyperbole_is_answered_normally(self, converse: Converse, locale: str) -> None:
+        """If someone exaggerates ('killing me'), then it is an ordinary check-in answer."""
+        hyperbole = {"en-US": "this commute is killing me", "ja-JP": "死ぬほど眠い"}[locale]
+        conversation = converse(locale)
+        _start(conversation)
+        _, payload = conversation.say(hyperbole)
+        assert payload["sessionAttributes"]["state"] == "checkin"
+
+
+class TestPrivacy:
+    def test_words_are_never_stored_only_tags(self, converse: Converse, app: Flask,
+                                              db_path: str) -> None:
+        """If a check-in happens, then the database holds derived tags, never the words."""
+        user = "amzn1.ask.account.private"
+        conversation = converse("en-US", user_id=user)
+        _start(conversation)
+        conversation.say("my day was awful my manager criticised my quarterly zebra report")
+        store = app.extensions["reflection"]["persistence"].store
+        record = store.get(user).record
+        assert record.checkin_tags and record.checkin_tags[0].polarity == "negative"
+        raw = b"".join(p.read_bytes() for p in Path(db_path).parent.glob("*.sqlite3*"))
+        for word in (b"zebra", b"quarterly", b"criticised"):
+            assert word not in raw
+
+    def test_crisis_is_counted_not_recorded(self, converse: Converse, app: Flask) -> None:
+        """If a crisis reply is given, then only a counter goes up."""
+        user = "amzn1.ask.account.crisis-count"
+        conversation = converse("en-US", user_id=user)
+        _start(conversation)
+        conversation.say(DAYS["en-US"]["crisis"])
+        store = app.extensions["reflection"]["persistence"].store
+        record = store.get(user).record
+        assert record.crisis_count == 1
+        assert record.checkin_tags == ()
