@@ -18,9 +18,11 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) -m skill serve --host $(HOST) --port $(PORT)
 
-## Install everything and run the whole test suite.
+## Install everything, run the whole test suite, then the linters (ruff, mypy --strict).
 test: $(STAMP) system-deps node-deps
 	$(PY) -m pytest -q
+	$(VENV)/bin/ruff check skill tests
+	$(VENV)/bin/mypy
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check skill tests

@@ -8,15 +8,15 @@ built-ins, and the catch-alls last.
 from __future__ import annotations
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
-from ask_sdk_core.dispatch_components import AbstractResponseInterceptor
+from ask_sdk_core.dispatch_components import AbstractRequestInterceptor, AbstractResponseInterceptor
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
-
 from ask_sdk_model import Response
 
 from skill.config import Settings
 from skill.handlers import errors, registry
+from skill.handlers.base import SETTINGS_KEY
 from skill.storage import open_store
 from skill.storage.adapter import StorePersistenceAdapter
 
@@ -24,6 +24,17 @@ from skill.storage.adapter import StorePersistenceAdapter
 def open_persistence(settings: Settings) -> StorePersistenceAdapter:
     """The persistence adapter over the store chosen by ``settings.storage``."""
     return StorePersistenceAdapter(open_store(settings))
+
+
+class SettingsInterceptor(AbstractRequestInterceptor):
+    """Hands the skill's settings to every handler (``Turn.settings``), instead of each one
+    reading the environment: settings passed to ``create_app(config)`` reach the handlers."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def process(self, handler_input: HandlerInput) -> None:
+        handler_input.attributes_manager.request_attributes[SETTINGS_KEY] = self.settings
 
 
 class SaveUserInterceptor(AbstractResponseInterceptor):
@@ -42,6 +53,7 @@ def build_skill(settings: Settings, persistence: AbstractPersistenceAdapter | No
     builder = CustomSkillBuilder(persistence_adapter=persistence)
     for handler in registry.request_handlers():
         builder.add_request_handler(handler)
+    builder.add_global_request_interceptor(SettingsInterceptor(settings))
     builder.add_global_response_interceptor(SaveUserInterceptor())
     for exception_handler in errors.HANDLERS:
         builder.add_exception_handler(exception_handler)

@@ -121,7 +121,6 @@ def test_required_phrases_resolve(locale: str, utterance: str, intent: str, slot
     assert {k: v.value for k, v in resolution.slots.items()} == slots
 
 
-@pytest.mark.xfail(strict=True, reason="feature handlers land with the reflection/check-in/lesson issues")
 def test_handlers_cover_every_intent() -> None:
     """If the model declares an intent, then some handler (not just the catch-all) handles it."""
     from skill.handlers import registry
@@ -129,3 +128,14 @@ def test_handlers_cover_every_intent() -> None:
     handled = registry.handled_intents()
     missing = (CUSTOM | REQUIRED_BUILTINS) - handled
     assert not missing, f"no handler for {sorted(missing)}"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_lesson_topics_are_the_catalog_lessons(locale: str) -> None:
+    """If a lesson topic resolves, then its id is a lesson in the catalog, and every lesson
+    can be asked for by name."""
+    from skill.lessons.catalog import load_lessons
+
+    types = _model(locale)["interactionModel"]["languageModel"]["types"]
+    ids = {v["id"] for t in types if t["name"] == "LESSON_TOPIC" for v in t["values"]}
+    assert ids == {lesson.id for lesson in load_lessons(locale)}

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import yaml
 
-from skill.config import REPO_ROOT
 from skill.lessons.catalog import load_intros
 from skill.reflection import STAGES, StageText, load_rate, plan_reflection
 from skill.reflection.timing import CALIBRATION_FILE, counted_chars, sentences
@@ -117,9 +116,10 @@ def measure(seeds: int = 3, synthesize: bool = True) -> list[dict[str, object]]:
                 for seed in range(seeds):
                     rng = random.Random(seed)
                     speech = Speech(catalog.for_locale(locale), rng=rng)
-                    texts = [StageText(speech.phrase(f"reflection.{n}.prompt"), speech.phrase(f"reflection.{n}.cue"))
-                             for n, _ in STAGES]
-                    opening, closing = speech.phrase("reflection.opening"), speech.phrase("reflection.closing.words")
+                    texts = [StageText(speech.phrase(f"reflection.{n}.prompt"),
+                                       speech.phrase(f"reflection.{n}.cue")) for n, _ in STAGES]
+                    opening = speech.phrase("reflection.opening")
+                    closing = speech.phrase("reflection.closing.words")
                     plan = plan_reflection(requested, texts, opening, closing, load_rate(locale),
                                            intros=rng.sample(intros, len(intros)))
                     planned = plan.planned_ms

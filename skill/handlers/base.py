@@ -18,6 +18,7 @@ from ask_sdk_core.utils import get_locale
 from ask_sdk_model import Intent, IntentConfirmationStatus, Response, Slot, SlotConfirmationStatus
 from ask_sdk_model.dialog import ElicitSlotDirective
 
+from skill.config import Settings, load_settings
 from skill.errors import StorageUnavailableError
 from skill.logs import get_logger
 from skill.speech import Speech, load_catalog
@@ -50,6 +51,11 @@ class Turn:
             self.session[SAID] = memory
         self.speech = Speech(self.catalog, memory)
         self.reprompt = Speech(self.catalog, memory)
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the skill was built with (set on every request by an interceptor)."""
+        return settings_of(self.hi)
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -140,6 +146,15 @@ class Turn:
     def silent(self) -> Response:
         """No speech at all (SessionEnded, AudioPlayer events)."""
         return self.hi.response_builder.response
+
+
+SETTINGS_KEY = "settings"
+
+
+def settings_of(handler_input: HandlerInput) -> Settings:
+    """The skill's settings for this request (``load_settings()`` outside an assembled skill)."""
+    settings = handler_input.attributes_manager.request_attributes.get(SETTINGS_KEY)
+    return settings if isinstance(settings, Settings) else load_settings()
 
 
 def session_state(handler_input: HandlerInput) -> str:

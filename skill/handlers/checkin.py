@@ -15,7 +15,7 @@ from ask_sdk_model import Response
 from ask_sdk_model.ui import SimpleCard
 
 from skill.checkin import FollowUp, Reading, analyze
-from skill.checkin.followup import crisis_more_contacts, crisis_reply, crisis_repeat, follow_up, opening
+from skill.checkin.followup import crisis_more_contacts, crisis_repeat, crisis_reply, follow_up, opening
 from skill.handlers.base import FREE_SLOT, IntentHandler, Turn, intent_name, session_state
 from skill.logs import get_logger
 from skill.storage.records import CheckinTag

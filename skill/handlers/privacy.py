@@ -38,7 +38,8 @@ class ConfirmDeleteHandler(IntentHandler):
         turn = Turn(handler_input)
         turn.forget_everything()
         turn.state = "menu"
-        log.info("user data deleted", extra={"fields": {"user": user_hash(user_id_of(handler_input.request_envelope))}})
+        user = user_hash(user_id_of(handler_input.request_envelope))
+        log.info("user data deleted", extra={"fields": {"user": user}})
         return turn.say("privacy.deleted").ask("privacy.reprompt")
 
 
@@ -71,7 +72,7 @@ class WhatDoYouRememberHandler(IntentHandler):
             turn.say("privacy.summary.checkins", count=len(user.checkin_tags))
         if user.lesson is not None:
             try:
-                lesson = get_lesson(load_lessons(turn.locale), user.lesson.lesson_id)
+                lesson = get_lesson(load_lessons(turn.locale, turn.settings.audio_dir), user.lesson.lesson_id)
                 turn.say("privacy.summary.lesson", title=lesson.title)
             except LessonNotFoundError:
                 pass

@@ -35,12 +35,6 @@ ADVANCE = ("NextStepIntent", "AMAZON.NextIntent", "SkipStageIntent")
 REFLECTION_STATES = tuple(STATE_PREFIX + name for name in STAGE_NAMES)
 
 
-def _audio_base_url(turn: Turn) -> str:
-    from skill.config import load_settings
-
-    return load_settings().audio_base_url
-
-
 def _prompt_id(key: str, index: int) -> str:
     return f"{key}:{index}"
 
@@ -75,7 +69,8 @@ def start_reflection(turn: Turn, requested_ms: int) -> Response:
     closing = memory.phrase("reflection.closing.words")
     chosen["reflection.closing.words"] = memory.memory["reflection.closing.words"]
     last_intro = turn.session.get("last_intro")
-    intros = sorted(load_intros(turn.locale), key=lambda i: (i.id == last_intro, i.duration_ms))
+    intros = sorted(load_intros(turn.locale, turn.settings.audio_dir),
+                    key=lambda i: (i.id == last_intro, i.duration_ms))
     plan = plan_reflection(
         requested_ms, texts, opening, closing, load_rate(turn.locale),
         intros=[(i.id, i.duration_ms) for i in intros],
@@ -83,7 +78,7 @@ def start_reflection(turn: Turn, requested_ms: int) -> Response:
     turn.session[SESSION_KEY] = {"plan": plan.to_dict(), "chosen": chosen, "stage": 0}
     if plan.intro_id:
         intro = next(i for i in intros if i.id == plan.intro_id)
-        turn.speech.audio(lesson_url(_audio_base_url(turn), intro))
+        turn.speech.audio(lesson_url(turn.settings.audio_base_url, intro))
         turn.session["last_intro"] = intro.id
     if not plan.compact:
         turn.speech.say_text(opening)

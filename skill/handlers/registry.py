@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 
-from skill.handlers import builtins, checkin, privacy, reflection, session
+from skill.handlers import builtins, checkin, lessons, playback, privacy, reflection, session
 from skill.handlers.base import IntentHandler
 
 
@@ -14,6 +14,8 @@ def request_handlers() -> tuple[AbstractRequestHandler, ...]:
     return (
         *checkin.GUARDS,
         *session.HANDLERS,
+        *playback.HANDLERS,
+        *lessons.HANDLERS,
         *reflection.HANDLERS,
         *checkin.HANDLERS,
         *privacy.HANDLERS,

@@ -7,6 +7,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_request_type
 from ask_sdk_model import Response
 
+from skill.handlers import lessons
 from skill.handlers.base import Turn
 
 
@@ -29,6 +30,11 @@ class LaunchHandler(AbstractRequestHandler):
             turn.say("launch.welcome_back")
         if user is not None and user.preferences.locale != turn.locale:
             turn.remember(user.with_locale(turn.locale))
+        if user is not None and not user.is_new:
+            # One short question about a lesson finished last time, or an offer to continue one.
+            reprompt = lessons.returning_prompt(turn)
+            if reprompt is not None:
+                return turn.ask(reprompt)
         return turn.ask("launch.reprompt")
 
 

@@ -43,7 +43,8 @@ class PlanError(ReflectionError):
     """Raised when the words alone would not fit the requested duration."""
 
 
-_ISO = re.compile(r"^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+_NUM = r"(\d+(?:\.\d+)?)"
+_ISO = re.compile(rf"^P(?:{_NUM}D)?(?:T(?:{_NUM}H)?(?:{_NUM}M)?(?:{_NUM}S)?)?$")
 
 
 def parse_iso_duration(value: str | None) -> int | None:

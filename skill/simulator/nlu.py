@@ -2,7 +2,7 @@
 
 A stand-in for Alexa's recognizer, good enough to exercise every flow: each sample becomes an
 anchored pattern (slots are wildcards checked by their type), the most specific match wins
-(most literal characters), custom samples before built-in phrases, and anything else is
+(most literal characters; on a tie, custom samples before built-in phrases), and anything else is
 ``AMAZON.FallbackIntent``, as Alexa would send it. Japanese is matched without spaces.
 """
 
@@ -138,7 +138,7 @@ class Resolver:
                     break
                 slots[name] = value
             else:
-                rank = (0 if pattern.builtin else 1, pattern.literal_chars,
+                rank = (pattern.literal_chars, 0 if pattern.builtin else 1,
                         1 if pattern.intent == prefer else 0)
                 if best is None or rank > best[0]:
                     best = (rank, Resolution(pattern.intent, slots))
