@@ -44,9 +44,15 @@ def _chat(args: argparse.Namespace) -> int:
     return chat(conversation, sys.stdin, sys.stdout, as_json=args.json, interactive=sys.stdin.isatty())
 
 
+BENCHES = ("checkin", "timing", "load", "package")
+
+
 def _bench(args: argparse.Namespace) -> int:
     import importlib
 
+    if args.what not in BENCHES:
+        print(f"unknown benchmark {args.what!r}: choose one of {', '.join(BENCHES)}", file=sys.stderr)
+        return 2
     module = importlib.import_module(f"skill.bench.{args.what}")
     code: int = module.main(args.rest)
     return code
@@ -91,9 +97,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # build-audio and bench hand their own flags (e.g. --check) to their own parsers: argparse's
+    # REMAINDER does not capture options that come first.
+    if argv[:1] == ["build-audio"]:
+        return _build_audio(argparse.Namespace(rest=argv[1:]))
+    if argv[:1] == ["bench"] and len(argv) > 1 and not argv[1].startswith("-"):
+        return _run_guarded(_bench, argparse.Namespace(what=argv[1], rest=argv[2:]))
     args = build_parser().parse_args(argv)
+    return _run_guarded(args.func, args)
+
+
+def _run_guarded(func: Any, args: argparse.Namespace) -> int:
     try:
-        code: int = args.func(args)
+        code: int = func(args)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
