@@ -68,7 +68,9 @@ class WhatDoYouRememberHandler(IntentHandler):
         turn.say("privacy.summary.intro")
         if user.streak.count:
             turn.say("privacy.summary.streak", count=user.streak.count)
-        if user.checkin_tags:
+        if len(user.checkin_tags) == 1:
+            turn.say("privacy.summary.checkins.one")
+        elif user.checkin_tags:
             turn.say("privacy.summary.checkins", count=len(user.checkin_tags))
         if user.lesson is not None:
             try:
