@@ -135,3 +135,26 @@ class TestServeCommand:
         monkeypatch.setenv("REFLECT_DEV_SKIP_VERIFICATION", "1")
         assert cli_main(["serve", "--host", "0.0.0.0"]) == 2
         assert "loopback" in capsys.readouterr().err
+
+
+class TestAudioFiles:
+    def test_serves_clips_with_range_requests(self, client: FlaskClient) -> None:
+        """If a player asks for part of a clip, then the server answers 206 with that range."""
+        import json as _json
+        from pathlib import Path
+
+        manifest = _json.loads((Path(__file__).resolve().parent.parent / "audio" / "manifest.json")
+                               .read_text(encoding="utf-8"))
+        clip = manifest["clips"][0]["file"]
+        with client.get(f"/audio/{clip}") as whole:
+            assert whole.status_code == 200
+            assert whole.mimetype == "audio/mpeg"
+            data = whole.data
+        with client.get(f"/audio/{clip}", headers={"Range": "bytes=100-199"}) as part:
+            assert part.status_code == 206
+            assert part.data == data[100:200]
+
+    def test_no_path_traversal(self, client: FlaskClient) -> None:
+        """If a path tries to leave the audio folder, then it is not served."""
+        assert client.get("/audio/../pyproject.toml").status_code == 404
+        assert client.get("/audio/%2e%2e/pyproject.toml").status_code == 404

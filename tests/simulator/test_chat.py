@@ -54,3 +54,27 @@ def test_bad_command_is_reported_not_fatal(tmp_path: Path) -> None:
     """If a command is unknown, then an error goes to stderr and the chat goes on."""
     lines = run_chat("/frobnicate\n/launch\n", "--json", tmp_path=tmp_path)
     assert len(lines) == 1
+
+
+def test_returning_user_then_delete_leaves_nothing(tmp_path: Path) -> None:
+    """If U1 checks in, comes back, then deletes their data, then the SQLite file holds no row
+    for U1 and none of the words they said."""
+    import sqlite3
+
+    db = tmp_path / "u1.sqlite3"
+
+    def chat(lines: str) -> list[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "skill", "chat", "--db", str(db), "--user", "U1"],
+            input=lines, capture_output=True, text=True, cwd=ROOT, timeout=60, check=True)
+        return result.stdout.splitlines()
+
+    first = chat("/launch\nmy day was rough my landlord shouted about the xylophone\nstop\n")
+    second = chat("/launch\ndelete my data\nyes\n")
+    assert first[0] != second[0]  # a first hello, then a welcome back
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute("SELECT COUNT(*) FROM user_records").fetchone()[0]
+    assert rows == 0
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("u1.sqlite3*"))
+    for word in (b"xylophone", b"landlord", b"shouted", b"U1"):
+        assert word not in raw
