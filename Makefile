@@ -32,9 +32,11 @@ lint: $(STAMP)
 system-deps:
 	@command -v ffprobe >/dev/null && command -v espeak-ng >/dev/null || bash scripts/system-deps.sh
 
-## dynalite (a DynamoDB-compatible server for the storage tests), from npm.
-node-deps:
-	@if [ -f package-lock.json ] && [ ! -d node_modules ]; then npm ci --no-audit --no-fund; fi
+## Node dev tools from npm (dynalite, serverless, virtual-alexa), re-installed when the lock changes.
+node-deps: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -23,6 +23,8 @@ from skill.storage.records import CheckinTag
 log = get_logger("handlers.checkin")
 CHECKIN_STATE = "checkin"
 CRISIS_STATE = "crisis"
+#: The check-in has closed with "a reflection, or a lesson?": yes and no get real answers.
+CLOSED_STATE = "checkin_closed"
 SESSION_KEY = "checkin"
 HISTORY_MAX = 12
 
@@ -166,7 +168,7 @@ class CheckInAnswerHandler(IntentHandler):
         follow = follow_up(reading, history)
         _speak(turn, follow)
         if follow.closing:
-            turn.state = "menu"
+            turn.state = CLOSED_STATE
             turn.session.pop(SESSION_KEY, None)
             return turn.ask("menu.reprompt")
         turn.state = CHECKIN_STATE
@@ -182,7 +184,30 @@ class CheckInAnswerHandler(IntentHandler):
         turn.remember(user.pruned().with_checkin_tag(tag))
 
 
+class ClosingOfferAcceptedHandler(IntentHandler):
+    """"Yes" to "a reflection, or a lesson?": ask which, kindly."""
+
+    intents = ("AMAZON.YesIntent",)
+    states = (CLOSED_STATE,)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn(handler_input)
+        turn.state = "menu"
+        return turn.say("checkin.close.which").ask("menu.reprompt")
+
+
+class ClosingOfferDeclinedHandler(IntentHandler):
+    """"No" to "a reflection, or a lesson?": a warm goodbye; the session ends."""
+
+    intents = ("AMAZON.NoIntent",)
+    states = (CLOSED_STATE,)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return Turn(handler_input).say("checkin.close.declined").tell()
+
+
 #: The crisis guard comes before everything that can take free speech.
 GUARDS = (CrisisGuardHandler(),)
 HANDLERS = (CrisisRepeatHandler(), CrisisMoreContactsHandler(), CrisisStayHandler(),
-            CrisisGoodbyeHandler(), CheckInStartHandler(), CheckInAnswerHandler())
+            CrisisGoodbyeHandler(), ClosingOfferAcceptedHandler(), ClosingOfferDeclinedHandler(),
+            CheckInStartHandler(), CheckInAnswerHandler())

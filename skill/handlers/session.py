@@ -22,19 +22,20 @@ class LaunchHandler(AbstractRequestHandler):
         turn = Turn(handler_input)
         turn.state = "menu"
         user = turn.user_if_reachable()
+        if user is not None and user.preferences.locale != turn.locale:
+            turn.remember(user.with_locale(turn.locale))
+        if user is not None and not user.is_new:
+            # One greeting and one question: a short question about a lesson finished last
+            # time, or an offer to continue one, replaces the plain welcome back.
+            reprompt = lessons.returning_prompt(turn)
+            if reprompt is not None:
+                return turn.ask(reprompt)
         if user is None or user.is_new:
             turn.say("launch.welcome")
         elif user.streak.count > 1:
             turn.say("launch.welcome_back.streak", count=user.streak.count)
         else:
             turn.say("launch.welcome_back")
-        if user is not None and user.preferences.locale != turn.locale:
-            turn.remember(user.with_locale(turn.locale))
-        if user is not None and not user.is_new:
-            # One short question about a lesson finished last time, or an offer to continue one.
-            reprompt = lessons.returning_prompt(turn)
-            if reprompt is not None:
-                return turn.ask(reprompt)
         return turn.ask("launch.reprompt")
 
 

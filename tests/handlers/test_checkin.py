@@ -69,7 +69,7 @@ class TestCheckIn:
             _, payload = conversation.say(DAYS[locale]["bad"])
             seen.append(speech_of(payload))
         assert len(set(seen)) == 3
-        assert payload["sessionAttributes"]["state"] == "menu"
+        assert payload["sessionAttributes"]["state"] == "checkin_closed"
 
     def test_unclear_answer_gets_a_gentle_reask(self, converse: Converse, locale: str) -> None:
         """If the answer is empty or unclear, then a gentle re-ask, never a crash."""
@@ -168,3 +168,27 @@ class TestPrivacy:
         record = store.get(user).record
         assert record.crisis_count == 1
         assert record.checkin_tags == ()
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+class TestClosingOffer:
+    def _closed(self, conversation: Conversation, locale: str) -> None:
+        _start(conversation)
+        for _ in range(3):
+            conversation.say(DAYS[locale]["bad"])
+
+    def test_yes_asks_which(self, converse: Converse, locale: str) -> None:
+        """If the person says yes to 'a reflection, or a lesson?', then the skill asks which."""
+        conversation = converse(locale)
+        self._closed(conversation, locale)
+        _, payload = conversation.intent("AMAZON.YesIntent")
+        assert payload["sessionAttributes"]["state"] == "menu"
+        assert payload["response"]["shouldEndSession"] is False
+
+    def test_no_says_a_warm_goodbye(self, converse: Converse, locale: str) -> None:
+        """If the person says no to the offer, then a warm goodbye ends the session."""
+        conversation = converse(locale)
+        self._closed(conversation, locale)
+        _, payload = conversation.intent("AMAZON.NoIntent")
+        assert payload["response"]["shouldEndSession"] is True
+        assert speech_of(payload)

@@ -387,3 +387,17 @@ def test_launch_after_a_finished_lesson_asks_about_it(converse: Converse, locale
     _, payload = conversation.launch()
     assert load_lessons(locale)[0].title in speech_of(payload)
     assert payload["sessionAttributes"]["state"] == "lesson:offer"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_launch_with_a_lesson_offer_greets_once(converse: Converse, db_path: str, locale: str) -> None:
+    """If a returning person is offered their lesson at launch, then there is one greeting and
+    one question (no plain welcome-back before the offer)."""
+    from skill.speech import load_catalog
+
+    store(db_path, UserRecord().with_locale(locale).with_lesson(progress("small-request", locale, 20_000)))
+    _, payload = converse(locale).launch()
+    catalog = load_catalog().for_locale(locale)
+    speech = payload["response"]["outputSpeech"]["ssml"]
+    assert not any(v in speech for v in catalog.variants("launch.welcome_back"))
+    assert payload["sessionAttributes"]["state"] == "lesson:offer"
