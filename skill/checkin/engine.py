@@ -15,10 +15,12 @@ How it reads an answer (both locales):
    in a clause about exercise someone chose counts as neither good nor bad.
 4. Split at contrast words (but / けど / のに / until ...) and sentence ends; a day is ``mixed``
    when one part is clearly good and another clearly bad, ``neutral`` when nothing is clearly
-   either or when the answer calls the day plain and nothing outweighs that.
+   either or when the answer calls the day plain and nothing outweighs that; a clause conceded in
+   passing ("... even though it was cold") weighs half.
 5. Crisis words are checked separately over patterns of concept groups (self / desire / death or
-   harm / burden / no way out / preparations / being unsafe), after guards have neutralised
-   everyday hyperbole. Both languages' rules run on mixed-script text.
+   harm / burden / no way out / means and plans / being unsafe), after guards have neutralised
+   everyday hyperbole, clear denials, other people's losses, fiction and accidents. Both
+   languages' rules run on mixed-script text.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ _LETTERS = re.compile(r"[0-9a-z\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 #: Scale of an intensified / downtoned value.
 _BOOST = 1.5
 _SOFTEN = 0.5
+#: Scale of values in a conceded clause ("... even though it was cold").
+_CONCEDED = 0.5
 #: Thresholds on the summed positive (P) and negative (N) strength.
 _CLEAR = 0.75
 _PART = 0.5
@@ -283,12 +287,14 @@ def _read_en(text: str, lex: Lexicon) -> _Partial:
     boost_until, boost = -1, 1.0
     last_cue_end = -2
     has_complaint = False
+    conceded = False
     while i < n:
         item = items[i]
         if item is None or item == ",":
             if item is None:
                 segment += 1
             neg_until, boost_until = -1, -1
+            conceded = False
             i += 1
             continue
         term: Term | None = None
@@ -309,9 +315,16 @@ def _read_en(text: str, lex: Lexicon) -> _Partial:
             content_words += length
         start, end = i, i + length
         i = end
+        if term.has("concessive") and start > 0:
+            # "proud of my run even though it was cold": the conceded clause weighs half.
+            segment += 1
+            neg_until, boost_until = -1, -1
+            conceded = True
+            continue
         if term.has("contrast"):
             segment += 1
             neg_until, boost_until = -1, -1
+            conceded = False
             continue
         if term.has("negation_breakers") and term.value is None:
             neg_until = -1
@@ -348,6 +361,8 @@ def _read_en(text: str, lex: Lexicon) -> _Partial:
             boost_until = -1
         if last_cue_end == start and term.has("sarcasm_capable") and not negated:
             match.scale = -1.0  # sarcasm candidate, resolved in _score
+        elif conceded and value:
+            match.scale *= _CONCEDED
         matches.append(match)
     for char in emoji:
         value_e, emotion = lex.emoji[char]
@@ -424,6 +439,9 @@ def _read_ja(text: str, lex: Lexicon) -> _Partial:
         if term.has("contrast"):
             segment += 1
             continue
+        if (term.has("neutral_summary") and lex.neutral_blocked_before is not None
+                and lex.neutral_blocked_before.search(norm, max(0, start - 6), start)):
+            continue  # "いいことは何もなかった": the negation of a feeling, not a plain day
         next_start = found[index + 1][1] if index + 1 < len(found) else n
         run = _HIRAGANA_RUN.match(norm, end, min(next_start, n))
         tail = run.group(0) if run else ""

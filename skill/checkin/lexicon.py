@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -25,13 +25,15 @@ LOCALES: tuple[str, ...] = ("en-US", "ja-JP")
 ROLE_KEYS: tuple[str, ...] = (
     "contrast", "negators", "negation_breakers", "intensifiers", "downtoners", "sarcasm_cues",
     "sarcasm_capable", "sarcasm_complaints", "fatigue", "hyperbole", "neutral_summary",
-    "comparatives", "modals", "fillers", "laugh_markers",
+    "comparatives", "modals", "fillers", "laugh_markers", "concessive",
 )
 
 _WORD_RE = re.compile(r"[a-z]+")
 _GAP_EN = re.compile(r" ?~(\d+) ?")
 _GAP_JA = re.compile(r"~(\d+)")
 _GROUP_RE = re.compile(r"@([a-z_]+)")
+#: A literal English word of a rule (not a group name, not a regex escape such as \\S).
+_LITERAL_WORD = re.compile(r"(?<![\\@a-z_])[a-z]+")
 
 
 class LexiconError(ReflectionError):
@@ -84,6 +86,8 @@ class Lexicon:
     negation_after: tuple[re.Pattern[str], ...]
     intensifier_suffix: re.Pattern[str] | None
     contrast_after: Mapping[str, str]
+    #: ja: a plain-day entry right after this ("いいことは|何もなかった") is a negation, not a plain day.
+    neutral_blocked_before: re.Pattern[str] | None = None
 
 
 _NO_INHERIT = frozenset(ROLE_KEYS) - {"sarcasm_capable", "fatigue", "sarcasm_complaints"}
@@ -230,16 +234,26 @@ def _entries(data: Mapping[str, Any]) -> Iterable[str]:
         yield from _as_list(group.get("entries"), "when_negated")
 
 
-def _compile_rule(rule: str, groups: Mapping[str, list[str]], script: str, where: str) -> str:
+def _compile_rule(rule: str, groups: Mapping[str, list[str]], script: str, where: str,
+                  lemma: Callable[[str], str] | None = None) -> str:
+    """The regular expression of one stage pattern, crisis guard or rule.
+
+    English words are written as they are spoken ("thought about", "my friends"); ``lemma`` maps
+    each literal word onto the form the answer is matched in ("think about", "my friend"), so no
+    alternative is dead because the answer's words were lemmatized and the rule's were not.
+    """
+    def lemmas(text: str) -> str:
+        return text if lemma is None else _LITERAL_WORD.sub(lambda m: lemma(m.group(0)), text)
+
     def expand(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in groups:
             raise LexiconError(f"{where}: unknown crisis group @{name}")
-        items = sorted(groups[name], key=len, reverse=True)
+        items = sorted(dict.fromkeys(lemmas(item) for item in groups[name]), key=len, reverse=True)
         return "(?:" + "|".join(re.escape(item) for item in items) + ")"
 
     if script == "en":
-        body = _GAP_EN.sub(lambda m: r" (?:\S+ ){0," + m.group(1) + "}", rule)
+        body = _GAP_EN.sub(lambda m: r" (?:\S+ ){0," + m.group(1) + "}", lemmas(rule))
         body = _GROUP_RE.sub(expand, body)
         # Anchored at word edges: the answer is " lemma lemma ... eos " with single spaces.
         return rf"(?<= )(?:{body.strip()})(?:(?<= )|(?= ))"
@@ -372,15 +386,20 @@ def _compile(locale: str, data: Mapping[str, Any]) -> Lexicon:
             raise LexiconError(f"emoji {char!r}: expected [value, emotion]")
         emoji[unicodedata.normalize("NFKC", str(char))] = (float(spec[0]), str(spec[1]))
 
+    def pattern_lemma(word: str) -> str:
+        return lemmatize(word, pattern_vocab, irregular)
+
+    rule_lemma = pattern_lemma if script == "en" else None
     stages = {
-        name: tuple(re.compile(_compile_rule(p, groups, script, f"stages.{name}"))
+        name: tuple(re.compile(_compile_rule(p, groups, script, f"stages.{name}", rule_lemma))
                     for p in _as_list(patterns, f"stages.{name}"))
         for name, patterns in (data.get("stages") or {}).items()
     }
-    guards = tuple(re.compile(_compile_rule(g, groups, script, "crisis.guards"))
+    guards = tuple(re.compile(_compile_rule(g, groups, script, "crisis.guards", rule_lemma))
                    for g in _as_list(crisis.get("guards"), "crisis.guards"))
     rules = tuple(
-        (str(kind), re.compile(_compile_rule(r, groups, script, f"crisis.rules.{kind}")))
+        (str(kind), re.compile(_compile_rule(r, groups, script, f"crisis.rules.{kind}",
+                                                        rule_lemma)))
         for kind, items in (crisis.get("rules") or {}).items()
         for r in _as_list(items, f"crisis.rules.{kind}")
     )
@@ -399,4 +418,5 @@ def _compile(locale: str, data: Mapping[str, Any]) -> Lexicon:
         negation_after=tuple(re.compile(p) for p in _as_list(data.get("negation_after"), "x")),
         intensifier_suffix=optional("intensifier_suffix"),
         contrast_after={str(k): str(v) for k, v in (data.get("contrast_after") or {}).items()},
+        neutral_blocked_before=optional("neutral_blocked_before"),
     )

@@ -98,3 +98,27 @@ def test_lexicon_without_crisis_rules_is_rejected() -> None:
     """If a lexicon has no crisis rules, then it is rejected."""
     with pytest.raises(LexiconError, match="needs crisis rules"):
         _compile("en-US", {"locale": "en-US", "polarity": {"1": ["good"]}})
+
+
+def test_rule_words_are_matched_in_lemma_form() -> None:
+    """If a rule is written with inflected words ("thought about my friends"), then it still
+    matches, because rule words are lemmatized like the answer's words."""
+    from skill.checkin.engine import _crisis_en
+
+    data = {"locale": "en-US", "polarity": {"1": ["good"]}, "irregular": {"thought": "think"},
+            "crisis": {"groups": {"who": ["my friends", "my friend"]},
+                       "rules": {"explicit": ["i thought about @who"]}}}
+    lexicon = _compile("en-US", data)
+    assert _crisis_en("I thought about my friends", lexicon)
+    assert _crisis_en("i think about my friend", lexicon)
+
+
+@pytest.mark.parametrize("locale", ["en-US", "ja-JP"])
+def test_every_crisis_rule_compiles_and_is_not_trivial(locale: str) -> None:
+    """If a crisis rule or guard is loaded, then it does not match an empty or everyday answer."""
+    lexicon = load_lexicon(locale)
+    blank = " eos " if locale == "en-US" else "今日は普通の日だった"
+    for kind, rule in lexicon.crisis_rules:
+        assert not rule.search(blank), (kind, rule.pattern[:80])
+    for guard in lexicon.crisis_guards:
+        assert not guard.search(blank), guard.pattern[:80]
