@@ -59,9 +59,13 @@ __all__ = [
 
 
 def warm_up(*locales: str) -> None:
-    """Load and compile the lexicons now (e.g. at cold start), instead of on the first answer.
+    """Load and compile the lexicons and crisis models now (e.g. at cold start), instead of on
+    the first answer.
 
     :raises UnsupportedLocaleError: if a locale has no lexicon.
     """
+    from skill.checkin.classifier import crisis_model
+
     for locale in locales or LOCALES:
         load_lexicon(locale)
+        crisis_model(locale)

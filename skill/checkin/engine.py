@@ -20,7 +20,9 @@ How it reads an answer (both locales):
 5. Crisis words are checked separately over patterns of concept groups (self / desire / death or
    harm / burden / no way out / means and plans / being unsafe), after guards have neutralised
    everyday hyperbole, clear denials, other people's losses, fiction and accidents. Both
-   languages' rules run on mixed-script text.
+   languages' rules run on mixed-script text. A learned second check
+   (:mod:`skill.checkin.classifier`) reads the same guarded text: crisis = rules OR classifier,
+   so a guard (a clear denial, hyperbole) holds for both.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from skill.checkin.classifier import crisis_model
 from skill.checkin.lexicon import Lexicon, Term, lemmatize, load_lexicon, normalize_en, normalize_ja
 from skill.checkin.model import Polarity, Reading, Stage
 
@@ -385,11 +388,19 @@ def _en_pattern_text(text: str, lex: Lexicon) -> str:
     return " " + " ".join(lemmatize(w, lex.pattern_vocab, lex.irregular) for w in words) + " eos "
 
 
-def _crisis_en(text: str, lex: Lexicon) -> bool:
+def guarded_en(text: str, lex: Lexicon) -> str:
+    """The lemma text the English crisis checks read: guard spans rewritten to ``hyperbole``."""
     pattern_text = _en_pattern_text(text, lex)
     for guard in lex.crisis_guards:
         pattern_text = guard.sub("hyperbole ", pattern_text)
-    return any(rule.search(pattern_text) for _, rule in lex.crisis_rules)
+    return pattern_text
+
+
+def _crisis_en(text: str, lex: Lexicon) -> bool:
+    guarded = guarded_en(text, lex)
+    if any(rule.search(guarded) for _, rule in lex.crisis_rules):
+        return True
+    return crisis_model(lex.locale).flags(guarded)
 
 
 # --------------------------------------------------------------------------- Japanese
@@ -497,8 +508,16 @@ def _read_ja(text: str, lex: Lexicon) -> _Partial:
     return part
 
 
-def _crisis_ja(text: str, lex: Lexicon) -> bool:
+def guarded_ja(text: str, lex: Lexicon) -> str:
+    """The text the Japanese crisis checks read: no spaces or 、, guard spans rewritten to 〇."""
     norm = re.sub(r"\s+", "", normalize_ja(text).replace("、", ""))
     for guard in lex.crisis_guards:
         norm = guard.sub("〇", norm)
-    return any(rule.search(norm) for _, rule in lex.crisis_rules)
+    return norm
+
+
+def _crisis_ja(text: str, lex: Lexicon) -> bool:
+    guarded = guarded_ja(text, lex)
+    if any(rule.search(guarded) for _, rule in lex.crisis_rules):
+        return True
+    return crisis_model(lex.locale).flags(guarded)
