@@ -15,10 +15,14 @@ from ask_sdk_core.skill_builder import CustomSkillBuilder
 from ask_sdk_model import Response
 
 from skill.config import Settings
+from skill.errors import StorageUnavailableError
 from skill.handlers import errors, registry
-from skill.handlers.base import SETTINGS_KEY
+from skill.handlers.base import BEST_EFFORT_KEY, SETTINGS_KEY
+from skill.logs import get_logger
 from skill.storage import open_store
 from skill.storage.adapter import StorePersistenceAdapter
+
+log = get_logger("assembly")
 
 
 def open_persistence(settings: Settings) -> StorePersistenceAdapter:
@@ -41,11 +45,19 @@ class SaveUserInterceptor(AbstractResponseInterceptor):
     """One save per request, after the handler: only if the handler read or changed the user.
 
     Skipped when a handler raised (the SDK skips response interceptors then), so a failed
-    request never half-writes.
+    request never half-writes. A failed save raises, and the exception handler answers with the
+    storage apology, unless the handler marked its answer as more important than the save
+    (:func:`skill.handlers.base.save_best_effort`: the crisis reply is never replaced).
     """
 
     def process(self, handler_input: HandlerInput, response: Response) -> None:
-        handler_input.attributes_manager.save_persistent_attributes()
+        try:
+            handler_input.attributes_manager.save_persistent_attributes()
+        except StorageUnavailableError:
+            if not handler_input.attributes_manager.request_attributes.get(BEST_EFFORT_KEY):
+                raise
+            log.warning("best-effort save failed; the answer stands",
+                        extra={"fields": {"error": "StorageUnavailableError"}})
 
 
 def build_skill(settings: Settings, persistence: AbstractPersistenceAdapter | None) -> CustomSkill:

@@ -36,4 +36,12 @@ class ConcurrentUpdateError(StorageUnavailableError):
 
 
 class VerificationError(Exception):
-    """Raised when an incoming HTTP request fails Alexa request verification (answered with 400)."""
+    """Raised when an incoming HTTP request fails Alexa request verification (answered with 400).
+
+    ``str(error)`` is for the log; :attr:`public_reason` is what the 400 body says (no Python
+    exception names or internals).
+    """
+
+    def __init__(self, message: str, public_reason: str | None = None) -> None:
+        super().__init__(message)
+        self.public_reason = public_reason or message

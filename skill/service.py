@@ -29,6 +29,9 @@ from skill.verification import SignatureVerifier, SkillIdVerifier, TimestampVeri
 log = get_logger("service")
 _serializer = DefaultSerializer()
 DEFAULT_LOCALE = "en-US"
+#: Requests whose answers may carry no speech (AudioPlayer rules; events outside a session).
+SILENT_REQUEST_PREFIXES = ("AudioPlayer.", "PlaybackController.", "AlexaSkillEvent.",
+                           "System.", "SessionEndedRequest")
 
 
 def default_verifiers(settings: Settings) -> list[Verifier]:
@@ -88,7 +91,7 @@ class AlexaEndpoint:
                 verifier.verify(headers, body, raw)
         except VerificationError as exc:
             fields.update(status=400, reason=str(exc))
-            return 400, {"error": "verification failed", "reason": str(exc)}
+            return 400, {"error": "verification failed", "reason": exc.public_reason}
 
         if req.get("type") not in Request.discriminator_value_class_map:
             fields.update(status=200, handler="unknown_request_type")
@@ -109,8 +112,9 @@ class AlexaEndpoint:
         return 200, payload if isinstance(payload, dict) else {}
 
     def _speech_for(self, raw: Mapping[str, Any]) -> Speech:
+        locale = raw["request"].get("locale")
         try:
-            catalog = self.catalog.for_locale(raw["request"].get("locale"))
+            catalog = self.catalog.for_locale(locale if isinstance(locale, str) else None)
         except UnsupportedLocaleError:
             catalog = self.catalog.for_locale(DEFAULT_LOCALE)
         return Speech(catalog)
@@ -122,6 +126,8 @@ class AlexaEndpoint:
         return _response_payload(speech, reprompt, end_session="session" not in raw)
 
     def _apology(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        if str(raw["request"].get("type", "")).startswith(SILENT_REQUEST_PREFIXES):
+            return {"version": "1.0", "response": {}}  # speech is not allowed in these answers
         speech = self._speech_for(raw).say("error.generic")
         return _response_payload(speech, None, end_session=True)
 
@@ -151,6 +157,8 @@ def _parse_envelope(body: bytes) -> dict[str, Any]:
     for key in ("type", "requestId", "timestamp"):
         if not isinstance(req.get(key), str) or not req[key]:
             raise BadRequest(f"request.{key} missing")
+    if "locale" in req and not isinstance(req["locale"], str):
+        raise BadRequest("request.locale must be a string")
     if not isinstance(raw.get("context", {}), dict) or not isinstance(raw.get("session", {}), dict):
         raise BadRequest("context/session must be objects")
     return raw
@@ -173,13 +181,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                   hint="set REFLECT_SKILL_IDS; every request is refused until then")
 
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    # One byte of headroom: the view reads max + 1 bytes and answers 413 when it gets them, so a
+    # chunked body (no Content-Length), which Werkzeug cuts at this limit, is refused too.
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes + 1
     app.extensions["reflection"] = {"settings": settings, "endpoint": endpoint, "skill": skill,
                                     "persistence": persistence}
 
     @app.post("/")
     def alexa() -> tuple[Response, int]:
-        status, payload = endpoint.handle(request.get_data(cache=False), dict(request.headers))
+        # Read one byte past the limit: a chunked body (no Content-Length) that is too large
+        # must be refused, not silently cut to the limit and parsed.
+        body = request.stream.read(settings.max_body_bytes + 1)
+        if len(body) > settings.max_body_bytes:
+            return jsonify({"error": "request body too large"}), 413
+        status, payload = endpoint.handle(body, dict(request.headers))
         return jsonify(payload), status
 
     @app.get("/healthz")

@@ -21,6 +21,7 @@ import base64
 import datetime as dt
 import posixpath
 import threading
+import time
 import urllib.request
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -95,12 +96,26 @@ def validate_cert_url(url: str) -> None:
 
 
 def fetch_cert_chain(url: str, timeout_s: float) -> bytes:
-    """Download a PEM chain with a bounded timeout and size."""
+    """Download a PEM chain within ``timeout_s`` in total (not per socket read) and a size cap.
+
+    :raises OSError: on a network failure, a download slower than the deadline, or a body over
+        ``MAX_CERT_BYTES``.
+    """
+    deadline = time.monotonic() + timeout_s
+    chunks: list[bytes] = []
+    size = 0
     with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310 (https only)
-        body: bytes = response.read(MAX_CERT_BYTES + 1)
-    if len(body) > MAX_CERT_BYTES:
-        raise OSError("certificate chain too large")
-    return body
+        while True:
+            if time.monotonic() > deadline:
+                raise TimeoutError("certificate download exceeded its deadline")
+            chunk: bytes = response.read1(4096)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_CERT_BYTES:
+                raise OSError("certificate chain too large")
+    return b"".join(chunks)
 
 
 def load_trust_roots(pem_path: str | None = None) -> list[x509.Certificate]:
@@ -183,7 +198,8 @@ class SignatureVerifier:
             pem = self._fetch(url, self._timeout_s)
         except (OSError, ValueError) as exc:
             reason = type(exc).__name__
-            raise VerificationError(f"could not download the certificate chain: {reason}") from None
+            raise VerificationError(f"could not download the certificate chain: {reason}",
+                                    "could not download the certificate chain") from None
         leaf = self._validate_chain(pem, now)
         with self._lock:
             self._cache[url] = _CachedChain(leaf=leaf, not_after=leaf.not_valid_after_utc)
@@ -211,7 +227,8 @@ class SignatureVerifier:
         try:
             verifier.verify(leaf, intermediates)
         except x509v.VerificationError as exc:
-            raise VerificationError(f"certificate chain rejected: {exc}") from None
+            raise VerificationError(f"certificate chain rejected: {exc}",
+                                    "certificate chain rejected") from None
         return leaf
 
 

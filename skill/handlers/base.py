@@ -19,13 +19,14 @@ from ask_sdk_model import Intent, IntentConfirmationStatus, Response, Slot, Slot
 from ask_sdk_model.dialog import ElicitSlotDirective
 
 from skill.config import Settings, load_settings
-from skill.errors import StorageUnavailableError
+from skill.errors import StorageUnavailableError, UnsupportedLocaleError
 from skill.logs import get_logger
 from skill.speech import Speech, load_catalog
 from skill.storage.records import UserRecord
 
 log = get_logger("handlers")
 
+DEFAULT_LOCALE = "en-US"
 SAID = "said"
 #: The intent and slot that carry free-form speech (AMAZON.SearchQuery).
 FREE_INTENT = "CheckInIntent"
@@ -38,8 +39,12 @@ class Turn:
 
     def __init__(self, handler_input: HandlerInput) -> None:
         self.hi = handler_input
-        self.locale: str = get_locale(handler_input) or "en-US"
-        self.catalog = load_catalog().for_locale(self.locale)
+        self.locale: str = get_locale(handler_input) or DEFAULT_LOCALE
+        try:
+            self.catalog = load_catalog().for_locale(self.locale)
+        except UnsupportedLocaleError:  # answered by UnsupportedLocaleHandler, in English
+            self.locale = DEFAULT_LOCALE
+            self.catalog = load_catalog().for_locale(DEFAULT_LOCALE)
         envelope = handler_input.request_envelope
         self.has_session = envelope.session is not None
         self.session: MutableMapping[str, Any] = (
@@ -149,6 +154,12 @@ class Turn:
 
 
 SETTINGS_KEY = "settings"
+BEST_EFFORT_KEY = "save_best_effort"
+
+
+def save_best_effort(handler_input: HandlerInput) -> None:
+    """Mark this request's answer as more important than saving the user afterwards."""
+    handler_input.attributes_manager.request_attributes[BEST_EFFORT_KEY] = True
 
 
 def settings_of(handler_input: HandlerInput) -> Settings:

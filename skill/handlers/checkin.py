@@ -16,7 +16,14 @@ from ask_sdk_model.ui import SimpleCard
 
 from skill.checkin import FollowUp, Reading, analyze
 from skill.checkin.followup import crisis_more_contacts, crisis_repeat, crisis_reply, follow_up, opening
-from skill.handlers.base import FREE_SLOT, IntentHandler, Turn, intent_name, session_state
+from skill.handlers.base import (
+    FREE_SLOT,
+    IntentHandler,
+    Turn,
+    intent_name,
+    save_best_effort,
+    session_state,
+)
 from skill.logs import get_logger
 from skill.storage.records import CheckinTag
 
@@ -82,6 +89,7 @@ class CrisisGuardHandler(IntentHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn(handler_input)
+        save_best_effort(handler_input)  # the reply must be heard even if the counter is not saved
         log.info("crisis reply given", extra={"fields": {"from_state": turn.state}})
         turn.session.pop("reflection", None)
         user = turn.user_if_reachable()

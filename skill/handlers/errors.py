@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from ask_sdk_core.dispatch_components import AbstractExceptionHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
@@ -13,6 +15,14 @@ from skill.logs import get_logger
 log = get_logger("handlers")
 
 
+def restore_session(handler_input: HandlerInput) -> None:
+    """Undo what the failed handler changed in the session: the apology leaves the person where
+    they were (e.g. a reflection does not move on to a stage they never heard)."""
+    session = handler_input.request_envelope.session
+    if session is not None:
+        handler_input.attributes_manager.session_attributes = copy.deepcopy(session.attributes or {})
+
+
 class KnownErrorHandler(AbstractExceptionHandler):
     """A :class:`~skill.errors.ReflectionError`: speak its ``speech_key``; keep the session."""
 
@@ -21,6 +31,7 @@ class KnownErrorHandler(AbstractExceptionHandler):
 
     def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
         log.warning("handled error", extra={"fields": {"error": type(exception).__name__}})
+        restore_session(handler_input)
         turn = Turn(handler_input)
         key = getattr(exception, "speech_key", "error.generic")
         if not turn.has_session:
@@ -36,6 +47,7 @@ class CatchAllErrorHandler(AbstractExceptionHandler):
 
     def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
         log.error("unhandled error", exc_info=exception)
+        restore_session(handler_input)
         turn = Turn(handler_input)
         if not turn.has_session:
             return turn.silent()

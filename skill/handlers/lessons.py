@@ -43,6 +43,7 @@ from skill.handlers.base import IntentHandler, Turn, log, session_state
 from skill.lessons.catalog import (
     InvalidTokenError,
     Lesson,
+    LessonCatalogError,
     LessonNotFoundError,
     adjacent_lesson,
     decode_token,
@@ -90,7 +91,7 @@ def catalog_for(turn: Turn) -> tuple[Lesson, ...]:
     :raises UnsupportedLocaleError: if no catalog matches the locale.
     :raises LessonCatalogError: if the catalog or manifest is broken.
     """
-    return load_lessons(turn.locale, turn.settings.audio_dir)
+    return load_lessons(turn.locale, turn.settings.audio_dir, strict=False)
 
 
 def lookup(lessons: tuple[Lesson, ...], lesson_id: str | None) -> Lesson | None:
@@ -109,8 +110,8 @@ def lesson_from_token(token: object, audio_dir: str | None = None) -> Lesson | N
         if not isinstance(token, str):
             raise InvalidTokenError("no token")
         lesson_id, locale = decode_token(token)
-        return get_lesson(load_lessons(locale, audio_dir), lesson_id)
-    except (InvalidTokenError, LessonNotFoundError, UnsupportedLocaleError):
+        return get_lesson(load_lessons(locale, audio_dir, strict=False), lesson_id)
+    except (InvalidTokenError, LessonNotFoundError, LessonCatalogError, UnsupportedLocaleError):
         log.info("ignoring an AudioPlayer token that names no lesson")
         return None
 
@@ -130,7 +131,11 @@ def in_lesson_reach(handler_input: HandlerInput) -> bool:
 
 
 def has_audio_player(handler_input: HandlerInput) -> bool:
-    """Whether the device supports the AudioPlayer interface."""
+    """Whether the device supports the AudioPlayer interface (a player's own button presses and
+    events prove it, whatever the envelope lists: their answers may hold directives only)."""
+    request_type = str(getattr(handler_input.request_envelope.request, "object_type", "") or "")
+    if request_type.startswith(("PlaybackController.", "AudioPlayer.")):
+        return True
     system = getattr(handler_input.request_envelope.context, "system", None)
     interfaces = getattr(getattr(system, "device", None), "supported_interfaces", None)
     return getattr(interfaces, "audio_player", None) is not None
@@ -377,7 +382,7 @@ def returning_prompt(turn: Turn) -> str | None:
         return None
     try:
         lessons = catalog_for(turn)
-    except UnsupportedLocaleError:
+    except (UnsupportedLocaleError, LessonCatalogError):
         return None
     if user.ask_about_lesson is not None:
         turn.remember(dataclasses.replace(user, ask_about_lesson=None))

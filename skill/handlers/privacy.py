@@ -8,7 +8,7 @@ from ask_sdk_core.utils import is_request_type
 from ask_sdk_model import Response
 
 from skill.handlers.base import IntentHandler, Turn
-from skill.lessons.catalog import LessonNotFoundError, get_lesson, load_lessons
+from skill.lessons.catalog import LessonCatalogError, LessonNotFoundError, get_lesson, load_lessons
 from skill.logs import get_logger
 from skill.storage.adapter import user_id_of
 from skill.storage.base import user_hash
@@ -74,10 +74,11 @@ class WhatDoYouRememberHandler(IntentHandler):
             turn.say("privacy.summary.checkins", count=len(user.checkin_tags))
         if user.lesson is not None:
             try:
-                lesson = get_lesson(load_lessons(turn.locale, turn.settings.audio_dir), user.lesson.lesson_id)
+                lesson = get_lesson(load_lessons(turn.locale, turn.settings.audio_dir, strict=False),
+                                    user.lesson.lesson_id)
                 turn.say("privacy.summary.lesson", title=lesson.title)
-            except LessonNotFoundError:
-                pass
+            except (LessonNotFoundError, LessonCatalogError):
+                pass  # the lesson's place is still stored; it just cannot be named now
         return turn.say("privacy.summary.outro").ask("privacy.reprompt")
 
 

@@ -14,7 +14,8 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
 from skill.handlers.base import IntentHandler, Turn, intent_name
-from skill.lessons.catalog import lesson_url, load_intros
+from skill.lessons.catalog import Intro, LessonCatalogError, lesson_url, load_intros
+from skill.logs import get_logger
 from skill.reflection import (
     DEFAULT_MS,
     MAX_MS,
@@ -27,12 +28,23 @@ from skill.reflection import (
     plan_reflection,
 )
 
+log = get_logger("handlers.reflection")
 STATE_PREFIX = "reflection:"
 OFFER_STATE = "reflection_offer"
 SESSION_KEY = "reflection"
 STAGE_NAMES = tuple(name for name, _ in STAGES)
 ADVANCE = ("NextStepIntent", "AMAZON.NextIntent", "SkipStageIntent")
 REFLECTION_STATES = tuple(STATE_PREFIX + name for name in STAGE_NAMES)
+
+
+def intros_or_none(turn: Turn) -> tuple[Intro, ...]:
+    """The locale's intro clips; none when the manifest cannot be read (the recorded intro is
+    optional: the reflection starts without it)."""
+    try:
+        return load_intros(turn.locale, turn.settings.audio_dir, strict=False)
+    except LessonCatalogError:
+        log.warning("reflection without intro: audio manifest unreadable")
+        return ()
 
 
 def _prompt_id(key: str, index: int) -> str:
@@ -69,7 +81,7 @@ def start_reflection(turn: Turn, requested_ms: int) -> Response:
     closing = memory.phrase("reflection.closing.words")
     chosen["reflection.closing.words"] = memory.memory["reflection.closing.words"]
     last_intro = turn.session.get("last_intro")
-    intros = sorted(load_intros(turn.locale, turn.settings.audio_dir),
+    intros = sorted(intros_or_none(turn),
                     key=lambda i: (i.id == last_intro, i.duration_ms))
     plan = plan_reflection(
         requested_ms, texts, opening, closing, load_rate(turn.locale),

@@ -12,6 +12,7 @@ def request_handlers() -> tuple[AbstractRequestHandler, ...]:
     """Every request handler, in dispatch order: guards and events, state-gated handlers,
     plain intents, built-ins, then the catch-alls."""
     return (
+        *session.GUARDS,
         *checkin.GUARDS,
         *session.HANDLERS,
         *playback.HANDLERS,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import is_request_type
+from ask_sdk_core.utils import get_locale, is_request_type
 from ask_sdk_model import Response
 
+from skill.errors import UnsupportedLocaleError
 from skill.handlers import lessons
 from skill.handlers.base import Turn
+from skill.speech import load_catalog
 
 
 class LaunchHandler(AbstractRequestHandler):
@@ -39,6 +41,24 @@ class LaunchHandler(AbstractRequestHandler):
         return turn.ask("launch.reprompt")
 
 
+class UnsupportedLocaleHandler(AbstractRequestHandler):
+    """A capability guard: a locale with no locale file (e.g. fr-FR) hears, in English, that
+    only English and Japanese are spoken; events there stay silent."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        try:
+            load_catalog().for_locale(get_locale(handler_input))
+        except UnsupportedLocaleError:
+            return True
+        return False
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn(handler_input)
+        if not turn.has_session:
+            return turn.silent()
+        return turn.say("error.unsupported_locale").tell()
+
+
 class SessionEndedHandler(AbstractRequestHandler):
     """``SessionEndedRequest``: no speech is allowed; nothing to clean up in the session."""
 
@@ -49,4 +69,5 @@ class SessionEndedHandler(AbstractRequestHandler):
         return handler_input.response_builder.response
 
 
+GUARDS = (UnsupportedLocaleHandler(),)
 HANDLERS = (LaunchHandler(), SessionEndedHandler())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ import yaml
 from skill.config import load_settings
 from skill.errors import ReflectionError, UnsupportedLocaleError
 
+log = logging.getLogger("skill.lessons")
 CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
 TOKEN_PREFIX = "lesson:v1"
 #: AudioPlayer stream tokens may be at most 1024 characters.
@@ -150,13 +152,18 @@ def _items(data: Mapping[str, Any], key: str, locale: str) -> list[Mapping[str, 
     return items
 
 
-def load_lessons(locale: str, audio_dir: Path | str | None = None) -> tuple[Lesson, ...]:
+def load_lessons(locale: str, audio_dir: Path | str | None = None, *,
+                 strict: bool = True) -> tuple[Lesson, ...]:
     """Every lesson of ``locale`` in catalog order, with file and duration from the manifest.
 
     :param locale: an Alexa locale; a locale of the same language is used if none matches exactly.
     :param audio_dir: the folder of ``manifest.json`` (default: the ``REFLECT_AUDIO_DIR`` setting).
+    :param strict: raise when a lesson's clip is missing (build checks, tests); the running skill
+        passes ``False`` to leave just that lesson out (logged) so one missing clip breaks
+        nothing else.
     :raises UnsupportedLocaleError: if no catalog matches the locale.
-    :raises LessonCatalogError: if the catalog is malformed or a clip is missing.
+    :raises LessonCatalogError: if the catalog is malformed, the manifest is missing, or (strict)
+        a clip is missing.
     """
     resolved = resolve_locale(locale)
     manifest = _manifest_for(Path(audio_dir) if audio_dir else _default_audio_dir())
@@ -166,25 +173,41 @@ def load_lessons(locale: str, audio_dir: Path | str | None = None) -> tuple[Less
             audio_id, title, topic = str(item["audio"]), str(item["title"]), str(item["topic"])
         except KeyError as exc:
             raise LessonCatalogError(f"{resolved}.yaml: lesson {item['id']} lacks {exc}") from None
-        clip = _clip(manifest, resolved, audio_id, "lesson")
+        try:
+            clip = _clip(manifest, resolved, audio_id, "lesson")
+        except LessonCatalogError:
+            if strict:
+                raise
+            log.warning("lesson left out: its clip is missing",
+                        extra={"fields": {"locale": resolved, "audio_id": audio_id}})
+            continue
         synonyms = tuple(str(s) for s in item.get("synonyms") or ())
         lessons.append(Lesson(item["id"], resolved, title, topic, audio_id,
                               int(clip["duration_ms"]), str(clip["file"]), synonyms))
     return tuple(lessons)
 
 
-def load_intros(locale: str, audio_dir: Path | str | None = None) -> tuple[Intro, ...]:
+def load_intros(locale: str, audio_dir: Path | str | None = None, *,
+                strict: bool = True) -> tuple[Intro, ...]:
     """Every intro clip of ``locale`` in catalog order.
 
+    :param strict: as for :func:`load_lessons` (``False``: missing clips are left out, logged).
     :raises UnsupportedLocaleError: if no catalog matches the locale.
-    :raises LessonCatalogError: if the catalog is malformed or a clip is missing.
+    :raises LessonCatalogError: if the catalog is malformed, or (strict) a clip is missing.
     """
     resolved = resolve_locale(locale)
     manifest = _manifest_for(Path(audio_dir) if audio_dir else _default_audio_dir())
     intros = []
     for item in _items(_catalog(resolved), "intros", resolved):
         audio_id = str(item.get("audio", ""))
-        clip = _clip(manifest, resolved, audio_id, "intro")
+        try:
+            clip = _clip(manifest, resolved, audio_id, "intro")
+        except LessonCatalogError:
+            if strict:
+                raise
+            log.warning("intro left out: its clip is missing",
+                        extra={"fields": {"locale": resolved, "audio_id": audio_id}})
+            continue
         intros.append(Intro(item["id"], resolved, audio_id, int(clip["duration_ms"]),
                             str(clip["file"])))
     return tuple(intros)

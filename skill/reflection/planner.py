@@ -13,6 +13,7 @@ silence is whatever the words leave, shared out by stage weight, never dumped at
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -31,6 +32,8 @@ STAGES: tuple[tuple[str, float], ...] = (
 MIN_MS = 60_000
 MAX_MS = 600_000
 DEFAULT_MS = 120_000
+#: Any parsed duration is capped here (a year): beyond it, only "too long" matters.
+MAX_PARSED_MS = 365 * 24 * 3_600_000
 #: Longest single response we plan (the platform caps <audio> in one response at 240 s).
 MAX_RESPONSE_MS = 240_000
 #: An intro clip is used only when it takes at most this share of the whole reflection.
@@ -55,7 +58,9 @@ def parse_iso_duration(value: str | None) -> int | None:
     if not match or not any(match.groups()):
         return None
     days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
-    return round(((days * 24 + hours) * 60 + minutes) * 60_000 + seconds * 1000)
+    total = ((days * 24 + hours) * 60 + minutes) * 60_000 + seconds * 1000
+    # Absurd lengths (hundreds of digits overflow to inf) are simply "too long".
+    return round(min(total, MAX_PARSED_MS)) if math.isfinite(total) else MAX_PARSED_MS
 
 
 @dataclass(frozen=True)

@@ -87,10 +87,6 @@ def test_failed_download_is_refused_and_changes_nothing(tmp_path: Path, chain: T
     assert store_snapshot(tmp_path / "certs.sqlite3") == before
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG-8 (low): the 400 body's reason names the Python exception class of a failed download "
-    "('could not download the certificate chain: URLError' / 'TimeoutError'): Python exception "
-    "text reaches the HTTP body (it belongs in the log only)"))
 @pytest.mark.parametrize("failure", FAILURES[:3], ids=lambda e: type(e).__name__)
 def test_failed_download_body_has_no_python_text(tmp_path: Path, chain: TestChain,
                                                  failure: BaseException) -> None:
@@ -204,10 +200,6 @@ def test_oversized_chain_is_refused(chain: TestChain) -> None:
     thread.join(5)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG-9: fetch_cert_chain's timeout is urllib's per-socket-operation timeout, not a deadline: "
-    "a server that trickles one byte every 0.2 s keeps the download (and the request thread) "
-    "going for as long as it likes, although REFLECT_CERT_TIMEOUT_S promises a bound"))
 def test_trickling_download_is_bounded_in_total() -> None:
     """If S3 answers one byte at a time, slower than the timeout allows in total, then the
     download still gives up around REFLECT_CERT_TIMEOUT_S."""

@@ -272,10 +272,6 @@ def test_unknown_request_types_are_answered(client: FlaskClient, fuzz_chain: Tes
     _send(client, fuzz_chain, db, json.dumps(env).encode())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG-1: a truthy non-string request.locale (1, true, [1], {...}) makes the handlers fail, "
-    "then the exception handler's Turn, then the edge's own apology (Catalog.for_locale calls "
-    ".split on it): the AttributeError escapes AlexaEndpoint.handle and Flask answers HTTP 500"))
 @pytest.mark.parametrize("locale", [1, True, 2.5, ["en-US"], {"a": 1}])
 def test_non_string_locale_is_not_a_500(client: FlaskClient, fuzz_chain: TestChain, db: Path,
                                      locale: Any) -> None:
@@ -285,11 +281,6 @@ def test_non_string_locale_is_not_a_500(client: FlaskClient, fuzz_chain: TestCha
     _send(client, fuzz_chain, db, json.dumps(env).encode(), request_type="LaunchRequest", has_session=True)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG-10 (low): a PlaybackController button press whose envelope lists no AudioPlayer "
-    "interface (context.System.device missing or without it) is answered like a screenless "
-    "device: the lesson as SSML <audio> plus speech and a reprompt, which the platform forbids "
-    "for PlaybackController requests (directives only)"))
 @pytest.mark.parametrize("button", ["NextCommandIssued", "PlayCommandIssued", "PreviousCommandIssued"])
 def test_controller_request_without_player_interface_is_silent(
     client: FlaskClient, fuzz_chain: TestChain, db: Path, button: str
@@ -305,10 +296,6 @@ def test_controller_request_without_player_interface_is_silent(
           has_session=False)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG-11 (low): AlexaEndpoint._apology always speaks: when the skill's own handlers fail on "
-    "an AudioPlayer/PlaybackController request (e.g. an unsupported locale, BUG-3), "
-    "the last-resort answer carries outputSpeech, which the platform forbids for those requests"))
 @pytest.mark.parametrize("event", ["AudioPlayer.PlaybackStopped", "AudioPlayer.PlaybackNearlyFinished",
                                    "PlaybackController.NextCommandIssued"])
 def test_event_in_unknown_locale_stays_silent(client: FlaskClient, fuzz_chain: TestChain, db: Path,
@@ -362,10 +349,6 @@ def test_body_at_the_limit_is_read(client: FlaskClient, fuzz_chain: TestChain, d
     assert status == 200
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG-2: a chunked body (no Content-Length) over the limit is silently truncated to "
-    "MAX_CONTENT_LENGTH by Werkzeug's LimitedStream and then parsed, instead of 413: "
-    "AlexaEndpoint reads request.get_data() without checking for more data"))
 def test_chunked_body_over_the_limit_gets_413(client: FlaskClient, db: Path) -> None:
     """If a chunked body (no Content-Length) is larger than the limit, then the answer is 413."""
     head = json.dumps(envelope({"type": "LaunchRequest"})).encode()
