@@ -2,9 +2,10 @@
 
 ``get_attributes`` reads once per request and remembers the version it saw (keyed by the request
 id); ``save_attributes`` writes conditionally on that version. On a conflict it retries once: it
-re-reads, re-applies this request's changes field by field (:class:`UserRecord` fields) onto the
-other writer's record, and writes again. If both requests changed the same field, or the record
-was deleted meanwhile, or the second write conflicts too, it raises
+re-reads and replays this request's changes onto the other writer's record (:func:`merge`: counters
+add, tags and prompts append, so two requests doing the same thing both count), and writes again,
+up to ``merge_retries`` times (3) under contention. If the record was deleted meanwhile, or every
+merged write conflicts too, it raises
 :class:`~skill.errors.ConcurrentUpdateError` (a :class:`~skill.errors.StorageUnavailableError`),
 whose ``speech_key`` the skill's exception handler speaks.
 
@@ -14,11 +15,12 @@ stored: unknown keys are dropped (their names are logged, never their values).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from collections import OrderedDict
-from dataclasses import fields
-from typing import Any
+from dataclasses import replace
+from typing import Any, TypeVar
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 
@@ -27,6 +29,7 @@ from skill.storage.base import Store, Stored, user_hash
 from skill.storage.records import SCHEMA_KEY, SCHEMA_VERSION, UserRecord
 
 log = logging.getLogger("skill.storage")
+T = TypeVar("T")
 
 _KNOWN_KEYS = frozenset(UserRecord().to_attributes())
 
@@ -36,10 +39,14 @@ class StorePersistenceAdapter(AbstractPersistenceAdapter):
 
     :param store: the backend (see :func:`skill.storage.open_store`).
     :param max_pending: how many read-but-not-yet-saved requests to remember.
+    :param merge_retries: merged re-writes after a conflict before giving up.
     """
 
-    def __init__(self, store: Store, max_pending: int = 4096) -> None:
+    def __init__(self, store: Store, max_pending: int = 4096, merge_retries: int = 3) -> None:
         self.store = store
+        #: Merged re-writes after a conflict before giving up (each replays this request's
+        #: changes onto the newest record, so retrying is safe).
+        self.merge_retries = max(1, merge_retries)
         self._max_pending = max_pending
         self._pending: OrderedDict[tuple[str, str], Stored] = OrderedDict()
         self._lock = threading.Lock()
@@ -76,12 +83,17 @@ class StorePersistenceAdapter(AbstractPersistenceAdapter):
             self.store.put(user_id, ours, base.version)
             return
         except ConcurrentUpdateError:
-            log.info("storage: save conflict for user %s, merging once", user_hash(user_id))
-        current = self.store.get(user_id)
-        if base.exists and not current.exists:
-            raise ConcurrentUpdateError("the record was deleted by another request")
-        merged = merge(base.record, ours, current.record)
-        self.store.put(user_id, merged, current.version)
+            log.info("storage: save conflict for user %s, merging", user_hash(user_id))
+        for attempt in range(self.merge_retries):
+            current = self.store.get(user_id)
+            if base.exists and not current.exists:
+                raise ConcurrentUpdateError("the record was deleted by another request")
+            try:
+                self.store.put(user_id, merge(base.record, ours, current.record), current.version)
+                return
+            except ConcurrentUpdateError:
+                if attempt == self.merge_retries - 1:
+                    raise
 
     def delete_attributes(self, request_envelope: Any) -> None:
         """Delete everything stored for the request's user.
@@ -119,17 +131,52 @@ class StorePersistenceAdapter(AbstractPersistenceAdapter):
 
 
 def merge(base: UserRecord, ours: UserRecord, theirs: UserRecord) -> UserRecord:
-    """Three-way merge by record field: our changes applied onto theirs.
+    """Three-way merge: this request's changes (``base`` -> ``ours``) replayed onto ``theirs``.
 
-    :raises ConcurrentUpdateError: both sides changed the same field differently.
+    Each field merges by what it means, so two requests that did the same kind of thing both
+    count: the crisis counter adds our increment to theirs; check-in tags and recent prompts
+    keep theirs plus the ones we added (and drop the ones we pruned); the streak keeps the later
+    day; lesson progress keeps the most recently updated place; anything else we changed wins.
     """
-    result: dict[str, Any] = {}
-    for f in fields(UserRecord):
-        b, o, t = (getattr(r, f.name) for r in (base, ours, theirs))
-        if o != b and t != b and o != t:
-            raise ConcurrentUpdateError(f"both requests changed {f.name}")
-        result[f.name] = o if o != b else t
-    return UserRecord(**result)
+    crisis_count = theirs.crisis_count + (ours.crisis_count - base.crisis_count)
+    pruned = _minus(base.checkin_tags, ours.checkin_tags)
+    tags = (*_minus(theirs.checkin_tags, pruned), *_minus(ours.checkin_tags, base.checkin_tags))
+    added_prompts = [p for p in ours.recent_prompts if p not in base.recent_prompts]
+    prompts = (*added_prompts, *(p for p in theirs.recent_prompts if p not in added_prompts))
+    streak = theirs.streak
+    if ours.streak != base.streak:
+        later = (ours.streak.last_date or dt.date.min, ours.streak.count) >= (
+            theirs.streak.last_date or dt.date.min, theirs.streak.count)
+        streak = ours.streak if later else theirs.streak
+    lesson = theirs.lesson
+    if ours.lesson != base.lesson:
+        lesson = ours.lesson
+        if theirs.lesson is not None and ours.lesson is not None and theirs.lesson != base.lesson \
+                and theirs.lesson.updated_at > ours.lesson.updated_at:
+            lesson = theirs.lesson
+    return replace(
+        theirs,
+        preferences=ours.preferences if ours.preferences != base.preferences else theirs.preferences,
+        streak=streak,
+        lesson=lesson,
+        recent_prompts=prompts,
+        checkin_tags=tags,
+        crisis_count=max(0, crisis_count),
+        ask_about_lesson=(ours.ask_about_lesson if ours.ask_about_lesson != base.ask_about_lesson
+                          else theirs.ask_about_lesson),
+    )
+
+
+def _minus(items: tuple[T, ...], remove: tuple[T, ...]) -> tuple[T, ...]:
+    """``items`` without one occurrence of each element of ``remove`` (a multiset difference)."""
+    left = list(remove)
+    kept = []
+    for item in items:
+        if item in left:
+            left.remove(item)
+        else:
+            kept.append(item)
+    return tuple(kept)
 
 
 def user_id_of(request_envelope: Any) -> str:

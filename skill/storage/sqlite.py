@@ -1,9 +1,14 @@
 """SQLite backend: one row per user id, JSON attributes, WAL mode, conditional one-statement writes.
 
-A connection is opened per call (cheap for a local file, safe under threaded Flask and forked
-gunicorn workers: nothing is shared between threads or inherited across ``fork``). Every write is
-a single ``INSERT``/``UPDATE``/``DELETE`` statement in autocommit mode, so it is atomic, and a
-busy timeout makes a briefly locked database wait instead of failing at once.
+Each thread keeps one connection per process (opening and closing one per call cost about a third
+of a request under load, ``docs/benchmarks.md``); nothing is shared between threads or inherited
+across a gunicorn ``fork``, and a connection that failed is dropped and reopened. Every write is a
+single ``INSERT``/``UPDATE``/``DELETE`` statement in autocommit mode, so it is atomic, and a busy
+timeout makes a briefly locked database wait instead of failing at once.
+
+``synchronous = NORMAL`` with WAL: a crash of the process or the OS never corrupts the file or
+loses a committed write; only a power cut can roll back the last few commits (SQLite's documented
+WAL guarantee). For streaks and check-in tags that trade is worth the fsync per request it saves.
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ class SqliteStore(Store):
         self.timeout_s = timeout_s
         self._ready = False
         self._init_lock = threading.Lock()
+        self._local = threading.local()
 
     # ----------------------------------------------------------------- connections
 
@@ -69,6 +75,7 @@ class SqliteStore(Store):
         conn.execute(f"PRAGMA busy_timeout = {int(self.timeout_s * 1000)}")
         # Deleted rows are overwritten with zeros, not left in free pages ("delete my data").
         conn.execute("PRAGMA secure_delete = ON")
+        conn.execute("PRAGMA synchronous = NORMAL")
         return conn
 
     def _initialise(self) -> None:
@@ -90,14 +97,29 @@ class SqliteStore(Store):
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        """A fresh connection; any sqlite/OS failure becomes :class:`StorageUnavailableError`."""
+        """This thread's connection (opened on first use in this process); any sqlite/OS failure
+        becomes :class:`StorageUnavailableError` and drops the connection."""
         try:
             if not self._ready:
                 self._initialise()
-            with closing(self._open()) as conn:
-                yield conn
+            cached = getattr(self._local, "conn", None)
+            if cached is None or cached[0] != os.getpid():
+                cached = (os.getpid(), self._open())
+                self._local.conn = cached
+            yield cached[1]
         except (sqlite3.Error, OSError) as exc:
+            self.close()
             raise StorageUnavailableError(f"sqlite: {type(exc).__name__}: {exc}") from exc
+
+    def close(self) -> None:
+        """Close this thread's connection (idempotent; the next call opens a new one)."""
+        cached = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if cached is not None and cached[0] == os.getpid():
+            try:
+                cached[1].close()
+            except sqlite3.Error:
+                pass
 
     # ----------------------------------------------------------------- backend hooks
 

@@ -1,0 +1,167 @@
+"""skill.bench.load: a small real run under gunicorn (no timing asserted), and its helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from skill.bench.load import (
+    RESULTS_BEGIN,
+    RESULTS_END,
+    SECTION_BEGIN,
+    SECTION_END,
+    LoadConfig,
+    Report,
+    percentile,
+    run,
+    write_markdown,
+)
+from skill.bench.load_app import write_chain
+from skill.bench.load_client import REQUESTS_PER_CYCLE, Expected, compare
+from skill.bench.load_server import Server, ServerConfig
+from skill.errors import ConfigError
+from skill.simulator.conversation import DEFAULT_SKILL_ID, Conversation
+from skill.storage import CheckinTag
+from skill.testing import TestChain, make_chain
+
+USERS, CYCLES = 4, 2
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Report:
+    """One small run: 4 users x 2 whole cycles each, baseline beside, then 120 same-user requests."""
+    config = LoadConfig(users=USERS, seconds=60, connections=2, warmup_s=0, max_cycles=CYCLES,
+                        hot_requests=120, hot_seconds=30)
+    return run(config, tmp_path_factory.mktemp("load"))
+
+
+def test_every_session_request_answered_as_expected(report: Report) -> None:
+    """If 4 users go through 2 whole cycles each under gunicorn, then every request gets the
+    expected answer: no error, and exactly 4 x 2 x 12 requests were made."""
+    assert dict(report.skill.errors) == {}
+    assert report.skill.requests == USERS * CYCLES * REQUESTS_PER_CYCLE
+    assert report.baseline is not None and report.baseline.requests == report.skill.requests
+    assert report.baseline.error_count == 0
+
+
+def test_no_update_lost_for_distinct_users(report: Report) -> None:
+    """If each user is driven by one connection at a time, then every stored record matches what
+    the client saw succeed, field by field."""
+    assert report.users_checked == USERS
+    assert report.lost_updates == []
+    assert report.conflicts_main == 0
+
+
+def test_same_user_requests_all_answered(report: Report) -> None:
+    """If one user is hit from 2 connections at once, then every request is answered with its
+    reply or a spoken apology, never an error."""
+    hot = report.hot
+    assert hot is not None and dict(hot.errors) == {}
+    assert hot.requests == 120
+    assert hot.crisis_ok + hot.tags_ok + hot.apologies == hot.requests
+
+
+def test_same_user_loses_no_update(report: Report) -> None:
+    """If one user is hit from several connections at once, then every confirmed crisis reply and
+    check-in is counted in the stored record."""
+    hot = report.hot
+    assert hot is not None
+    assert (hot.stored_crisis, hot.stored_tags) == (hot.crisis_ok, hot.tags_ok)
+
+
+@pytest.fixture(scope="module")
+def skill_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, TestChain]]:
+    """The bench's skill server on its own (one worker), and the chain it trusts."""
+    workdir = tmp_path_factory.mktemp("server")
+    trusted = make_chain()
+    write_chain(trusted, workdir / "chain")
+    env = {"REFLECT_DB_PATH": str(workdir / "db.sqlite3"), "REFLECT_SKILL_IDS": DEFAULT_SKILL_ID,
+           "REFLECT_LOG_LEVEL": "WARNING"}
+    with Server(f"skill.bench.load_app:create({str(workdir / 'chain')!r})",
+                ServerConfig(workers=1), env, workdir / "log") as server:
+        yield server, trusted
+
+
+def _post(port: int, body: bytes, headers: dict[str, str]) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("POST", "/", body=body, headers=headers)
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def test_bench_server_verifies_every_request(skill_server: tuple[Server, TestChain]) -> None:
+    """If a request is unsigned, signed by another chain, or for another skill id, then the bench
+    server answers 400; signed by the trusted test chain, 200."""
+    server, trusted = skill_server
+    envelopes: list[dict[str, Any]] = []
+
+    def keep(envelope: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        envelopes.append(envelope)
+        return 200, {}
+
+    Conversation(keep, skill_id=DEFAULT_SKILL_ID).launch()
+    Conversation(keep, skill_id="amzn1.ask.skill.someone-else").launch()
+    body, other_body = (json.dumps(e).encode() for e in envelopes)
+    assert _post(server.port, body, {"Content-Type": "application/json"}) == 400
+    assert _post(server.port, body, make_chain().sign(body)) == 400
+    assert _post(server.port, other_body, trusted.sign(other_body)) == 400
+    assert _post(server.port, body, trusted.sign(body)) == 200
+
+
+def test_bench_app_refuses_unverified_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the development switch is on, then the bench app refuses to build: it must measure the
+    real verification path."""
+    from skill.bench.load_app import create
+
+    write_chain(make_chain(), tmp_path)
+    monkeypatch.setenv("REFLECT_DEV_SKIP_VERIFICATION", "1")
+    monkeypatch.setenv("REFLECT_DB_PATH", str(tmp_path / "db.sqlite3"))
+    with pytest.raises(ConfigError, match="real verification"):
+        create(str(tmp_path))
+
+
+def test_compare_names_the_lost_field() -> None:
+    """If the store lacks one check-in tag the client saw confirmed, then compare names
+    checkin_tags and nothing else."""
+    tag = CheckinTag(dt.date(2024, 6, 1), "negative", (), ("work",))
+    done = Expected(locale="en-US", tags=[tag, tag], lesson=("why-hard", "en-US", 4200))
+    stored = Expected(locale="en-US", tags=[tag], lesson=("why-hard", "en-US", 4200))
+    assert compare(done.record(), stored.record()) == ["checkin_tags"]
+    assert compare(done.record(), done.record()) == []
+
+
+def test_percentile_nearest_rank() -> None:
+    """If latencies 1..100 are given, then p50 is 50 and p99 is 99 (nearest rank)."""
+    values = [float(v) for v in range(100, 0, -1)]
+    assert (percentile(values, 50), percentile(values, 99), percentile(values, 100)) == (50, 99, 100)
+
+
+def test_write_markdown_keeps_other_sections(tmp_path: Path) -> None:
+    """If docs/benchmarks.md has other sections, then writing results twice replaces only the
+    generated block inside the load section."""
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\n## Fuzz\n\nfuzz figures\n", encoding="utf-8")
+    write_markdown(doc, "first")
+    text = doc.read_text(encoding="utf-8")
+    assert "fuzz figures" in text and SECTION_BEGIN in text and SECTION_END in text
+    doc.write_text(text.replace(SECTION_END, "hand-written notes\n" + SECTION_END), encoding="utf-8")
+    write_markdown(doc, "second")
+    text = doc.read_text(encoding="utf-8")
+    assert "first" not in text and f"{RESULTS_BEGIN}\nsecond\n{RESULTS_END}" in text
+    assert "hand-written notes" in text and text.count(SECTION_BEGIN) == 1
+
+
+def test_plot_is_a_png(report: Report, tmp_path: Path) -> None:
+    """If the plot is asked for, then a PNG image is written."""
+    from skill.bench.load import write_plot
+
+    write_plot(report, tmp_path / "latency.png")
+    assert (tmp_path / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
