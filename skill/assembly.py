@@ -27,7 +27,7 @@ log = get_logger("assembly")
 
 def open_persistence(settings: Settings) -> StorePersistenceAdapter:
     """The persistence adapter over the store chosen by ``settings.storage``."""
-    return StorePersistenceAdapter(open_store(settings))
+    return StorePersistenceAdapter(open_store(settings), budget_s=settings.storage_budget_s)
 
 
 class SettingsInterceptor(AbstractRequestInterceptor):

@@ -50,6 +50,9 @@ class Settings:
     log_level: str = "INFO"
     #: Seconds to wait for the signing certificate download.
     cert_timeout_s: float = 3.0
+    #: Seconds one storage call may take before the skill gives up and apologises (Alexa waits
+    #: about 8 s for the whole answer; a request makes at most two storage calls).
+    storage_budget_s: float = 2.5
     #: Largest accepted request body in bytes (Alexa requests are a few KB).
     max_body_bytes: int = 128 * 1024
 

@@ -4,7 +4,7 @@
 id); ``save_attributes`` writes conditionally on that version. On a conflict it retries once: it
 re-reads and replays this request's changes onto the other writer's record (:func:`merge`: counters
 add, tags and prompts append, so two requests doing the same thing both count), and writes again,
-up to ``merge_retries`` times (3) under contention. If the record was deleted meanwhile, or every
+up to ``merge_retries`` times (5) under contention. If the record was deleted meanwhile, or every
 merged write conflicts too, it raises
 :class:`~skill.errors.ConcurrentUpdateError` (a :class:`~skill.errors.StorageUnavailableError`),
 whose ``speech_key`` the skill's exception handler speaks.
@@ -19,17 +19,23 @@ import datetime as dt
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
 from typing import Any, TypeVar
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 
-from skill.errors import ConcurrentUpdateError
+from skill.errors import ConcurrentUpdateError, StorageUnavailableError
 from skill.storage.base import Store, Stored, user_hash
 from skill.storage.records import SCHEMA_KEY, SCHEMA_VERSION, UserRecord
 
 log = logging.getLogger("skill.storage")
 T = TypeVar("T")
+R = TypeVar("R")
+#: Runs bounded store calls; a stalled call occupies one thread until it returns.
+_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="store")
 
 _KNOWN_KEYS = frozenset(UserRecord().to_attributes())
 
@@ -40,10 +46,17 @@ class StorePersistenceAdapter(AbstractPersistenceAdapter):
     :param store: the backend (see :func:`skill.storage.open_store`).
     :param max_pending: how many read-but-not-yet-saved requests to remember.
     :param merge_retries: merged re-writes after a conflict before giving up.
+    :param budget_s: time limit of one store call, in seconds.
     """
 
-    def __init__(self, store: Store, max_pending: int = 4096, merge_retries: int = 3) -> None:
+    def __init__(self, store: Store, max_pending: int = 4096, merge_retries: int = 5,
+                 budget_s: float | None = None) -> None:
         self.store = store
+        #: Seconds one store call may take (``None``: no limit). A call past it raises
+        #: :class:`StorageUnavailableError`, so the person hears the apology in time; the slow
+        #: call itself finishes in the background, and its write is conditional, so nothing
+        #: stored is lost or overwritten.
+        self.budget_s = budget_s
         #: Merged re-writes after a conflict before giving up (each replays this request's
         #: changes onto the newest record, so retrying is safe).
         self.merge_retries = max(1, merge_retries)
@@ -59,7 +72,7 @@ class StorePersistenceAdapter(AbstractPersistenceAdapter):
         :raises StorageUnavailableError: the backend failed.
         """
         user_id = user_id_of(request_envelope)
-        stored = self.store.get(user_id)
+        stored = self._bounded(self.store.get, user_id)
         self._remember(_request_key(request_envelope, user_id), stored)
         return stored.record.to_attributes()
 
@@ -75,21 +88,22 @@ class StorePersistenceAdapter(AbstractPersistenceAdapter):
         base = self._forget(_request_key(request_envelope, user_id))
         if base is None:
             # Saved without a read in this request: a deliberate replacement.
-            self.store.update(user_id, lambda _current: ours, retries=1)
+            self._bounded(self.store.update, user_id, lambda _current: ours, retries=1)
             return
         if ours == base.record and not base.replaced:
             return
         try:
-            self.store.put(user_id, ours, base.version)
+            self._bounded(self.store.put, user_id, ours, base.version)
             return
         except ConcurrentUpdateError:
             log.info("storage: save conflict for user %s, merging", user_hash(user_id))
         for attempt in range(self.merge_retries):
-            current = self.store.get(user_id)
+            current = self._bounded(self.store.get, user_id)
             if base.exists and not current.exists:
                 raise ConcurrentUpdateError("the record was deleted by another request")
             try:
-                self.store.put(user_id, merge(base.record, ours, current.record), current.version)
+                self._bounded(self.store.put, user_id, merge(base.record, ours, current.record),
+                              current.version)
                 return
             except ConcurrentUpdateError:
                 if attempt == self.merge_retries - 1:
@@ -102,9 +116,23 @@ class StorePersistenceAdapter(AbstractPersistenceAdapter):
         """
         user_id = user_id_of(request_envelope)
         self._forget(_request_key(request_envelope, user_id))
-        self.store.delete(user_id)
+        self._bounded(self.store.delete, user_id)
 
     # ----------------------------------------------------------------- helpers
+
+    def _bounded(self, call: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """``call(*args)`` within :attr:`budget_s`, on a small shared thread pool.
+
+        :raises StorageUnavailableError: the call did not finish in time.
+        """
+        if self.budget_s is None:
+            return call(*args, **kwargs)
+        future = _POOL.submit(call, *args, **kwargs)
+        try:
+            return future.result(timeout=self.budget_s)
+        except FutureTimeout:
+            log.warning("storage: a call exceeded its %.1f s budget", self.budget_s)
+            raise StorageUnavailableError("storage did not answer within its time budget") from None
 
     def _to_record(self, attributes: dict[str, Any], user_id: str) -> UserRecord:
         unknown = sorted(set(attributes) - _KNOWN_KEYS)
