@@ -139,6 +139,19 @@ def _clip(manifest: Mapping[tuple[str, str], Mapping[str, Any]], locale: str, au
     return clip
 
 
+def _clip_or_skip(manifest: Mapping[tuple[str, str], Mapping[str, Any]], locale: str,
+                  audio_id: str, kind: str, strict: bool) -> Mapping[str, Any] | None:
+    """:func:`_clip`, or (not ``strict``) ``None`` with a warning when the clip is missing."""
+    try:
+        return _clip(manifest, locale, audio_id, kind)
+    except LessonCatalogError:
+        if strict:
+            raise
+        log.warning("clip missing: left out of the catalog",
+                    extra={"fields": {"locale": locale, "kind": kind, "audio_id": audio_id}})
+        return None
+
+
 def _items(data: Mapping[str, Any], key: str, locale: str) -> list[Mapping[str, Any]]:
     items = data.get(key)
     if not isinstance(items, list) or not items:
@@ -173,13 +186,8 @@ def load_lessons(locale: str, audio_dir: Path | str | None = None, *,
             audio_id, title, topic = str(item["audio"]), str(item["title"]), str(item["topic"])
         except KeyError as exc:
             raise LessonCatalogError(f"{resolved}.yaml: lesson {item['id']} lacks {exc}") from None
-        try:
-            clip = _clip(manifest, resolved, audio_id, "lesson")
-        except LessonCatalogError:
-            if strict:
-                raise
-            log.warning("lesson left out: its clip is missing",
-                        extra={"fields": {"locale": resolved, "audio_id": audio_id}})
+        clip = _clip_or_skip(manifest, resolved, audio_id, "lesson", strict)
+        if clip is None:
             continue
         synonyms = tuple(str(s) for s in item.get("synonyms") or ())
         lessons.append(Lesson(item["id"], resolved, title, topic, audio_id,
@@ -200,13 +208,8 @@ def load_intros(locale: str, audio_dir: Path | str | None = None, *,
     intros = []
     for item in _items(_catalog(resolved), "intros", resolved):
         audio_id = str(item.get("audio", ""))
-        try:
-            clip = _clip(manifest, resolved, audio_id, "intro")
-        except LessonCatalogError:
-            if strict:
-                raise
-            log.warning("intro left out: its clip is missing",
-                        extra={"fields": {"locale": resolved, "audio_id": audio_id}})
+        clip = _clip_or_skip(manifest, resolved, audio_id, "intro", strict)
+        if clip is None:
             continue
         intros.append(Intro(item["id"], resolved, audio_id, int(clip["duration_ms"]),
                             str(clip["file"])))
