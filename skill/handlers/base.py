@@ -65,7 +65,7 @@ class Turn:
     # -- state ---------------------------------------------------------------------------------
     @property
     def state(self) -> str:
-        return str(self.session.get(STATE) or "menu")
+        return session_state(self.hi)
 
     @state.setter
     def state(self, value: str) -> None:
@@ -98,10 +98,26 @@ class Turn:
     def user(self) -> UserRecord:
         """What is remembered about this person (a fresh record for a new one).
 
+        Read and parsed once per request, however many handlers and helpers ask; a failed
+        read is remembered too, so one request never waits on a down store twice.
+
         :raises StorageUnavailableError: if the store cannot be read.
         """
-        manager = self.hi.attributes_manager
-        return UserRecord.from_attributes(manager.persistent_attributes)
+        cache = self.hi.attributes_manager.request_attributes
+        if cache.get(USER_UNREACHABLE_KEY):
+            raise StorageUnavailableError("storage already failed in this request")
+        try:
+            raw = self.hi.attributes_manager.persistent_attributes
+        except StorageUnavailableError:
+            cache[USER_UNREACHABLE_KEY] = True
+            raise
+        cached = cache.get(USER_KEY)
+        if cached is not None and cached[0] is raw:
+            record: UserRecord = cached[1]
+            return record
+        record = UserRecord.from_attributes(raw)
+        cache[USER_KEY] = (raw, record)
+        return record
 
     def user_if_reachable(self) -> UserRecord | None:
         """:attr:`user`, or ``None`` when storage is down (for features that can do without)."""
@@ -109,12 +125,14 @@ class Turn:
             return self.user
         except StorageUnavailableError:
             log.warning("storage unavailable; carrying on without memory",
-                        extra={"fields": {"handler": type(self).__name__}})
+                        extra={"fields": {"intent": intent_name(self.hi)}})
             return None
 
     def remember(self, record: UserRecord) -> None:
         """Replace what is remembered; written once, after the handler returns."""
-        self.hi.attributes_manager.persistent_attributes = record.to_attributes()
+        raw = record.to_attributes()
+        self.hi.attributes_manager.persistent_attributes = raw
+        self.hi.attributes_manager.request_attributes[USER_KEY] = (raw, record)
 
     def forget_everything(self) -> None:
         """Delete every stored attribute of this person, now."""
@@ -155,6 +173,9 @@ class Turn:
 
 SETTINGS_KEY = "settings"
 BEST_EFFORT_KEY = "save_best_effort"
+#: Request attributes caching this request's parsed user record (and a failed read).
+USER_KEY = "user_record"
+USER_UNREACHABLE_KEY = "user_unreachable"
 
 
 def save_best_effort(handler_input: HandlerInput) -> None:

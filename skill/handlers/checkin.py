@@ -34,15 +34,23 @@ CRISIS_STATE = "crisis"
 CLOSED_STATE = "checkin_closed"
 SESSION_KEY = "checkin"
 HISTORY_MAX = 12
+READING_KEY = "checkin_reading"
 
 
 def _reading(handler_input: HandlerInput, locale: str) -> Reading | None:
-    """The reading of the free-form answer in this request, if there is one."""
+    """The reading of the free-form answer in this request, if there is one (analysed once per
+    request: the crisis guard's ``can_handle`` and the answer handler share it)."""
     if intent_name(handler_input) != "CheckInIntent":
         return None
+    cache = handler_input.attributes_manager.request_attributes
+    cached = cache.get(READING_KEY)
+    if isinstance(cached, Reading):
+        return cached
     slots = handler_input.request_envelope.request.intent.slots or {}
     text = getattr(slots.get(FREE_SLOT), "value", None) or ""
-    return analyze(str(text), locale)
+    reading = analyze(str(text), locale)
+    cache[READING_KEY] = reading
+    return reading
 
 
 def _history(turn: Turn) -> list[str]:

@@ -50,3 +50,20 @@ class TestStorageDown:
             conversation.intent("NextStepIntent")
         _, last = conversation.intent("NextStepIntent")
         assert last["response"]["shouldEndSession"] is True
+
+
+def test_a_down_store_is_asked_once_per_request(broken_app: Flask) -> None:
+    """If storage is down, then one request asks it once, not once per helper that wants the
+    user (each attempt may wait out the storage budget)."""
+    persistence = broken_app.extensions["reflection"]["persistence"]
+    calls: list[str] = []
+    real_get = persistence.store.get
+
+    def counting_get(user_id: str) -> object:
+        calls.append(user_id)
+        return real_get(user_id)
+
+    persistence.store.get = counting_get
+    status, _ = Conversation(make_transport(broken_app), locale="en-US").intent("PlayLessonIntent")
+    assert status == 200
+    assert len(calls) == 1
