@@ -23,12 +23,11 @@ from skill.assembly import build_skill, open_persistence
 from skill.config import Settings, load_settings
 from skill.errors import UnsupportedLocaleError, VerificationError
 from skill.logs import Stopwatch, configure_logging, current_request_id, get_logger, log_event
-from skill.speech import Catalog, Speech, load_catalog
+from skill.speech import DEFAULT_LOCALE, Catalog, Speech, load_catalog
 from skill.verification import SignatureVerifier, SkillIdVerifier, TimestampVerifier, Verifier
 
 log = get_logger("service")
 _serializer = DefaultSerializer()
-DEFAULT_LOCALE = "en-US"
 #: Requests whose answers may carry no speech (AudioPlayer rules; events outside a session).
 SILENT_REQUEST_PREFIXES = ("AudioPlayer.", "PlaybackController.", "AlexaSkillEvent.",
                            "System.", "SessionEndedRequest")

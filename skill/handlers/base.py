@@ -21,12 +21,11 @@ from ask_sdk_model.dialog import ElicitSlotDirective
 from skill.config import Settings, load_settings
 from skill.errors import StorageUnavailableError, UnsupportedLocaleError
 from skill.logs import get_logger
-from skill.speech import Speech, load_catalog
+from skill.speech import DEFAULT_LOCALE, Speech, load_catalog
 from skill.storage.records import UserRecord
 
 log = get_logger("handlers")
 
-DEFAULT_LOCALE = "en-US"
 SAID = "said"
 #: The intent and slot that carry free-form speech (AMAZON.SearchQuery).
 FREE_INTENT = "CheckInIntent"

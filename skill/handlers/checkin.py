@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import get_locale
 from ask_sdk_model import Response
 from ask_sdk_model.ui import SimpleCard
 
@@ -25,6 +26,7 @@ from skill.handlers.base import (
     session_state,
 )
 from skill.logs import get_logger
+from skill.speech import DEFAULT_LOCALE
 from skill.storage.records import CheckinTag
 
 log = get_logger("handlers.checkin")
@@ -90,9 +92,7 @@ class CrisisGuardHandler(IntentHandler):
     def can_handle(self, handler_input: HandlerInput) -> bool:
         if not super().can_handle(handler_input):
             return False
-        from ask_sdk_core.utils import get_locale
-
-        reading = _reading(handler_input, get_locale(handler_input) or "en-US")
+        reading = _reading(handler_input, get_locale(handler_input) or DEFAULT_LOCALE)
         return reading is not None and reading.crisis
 
     def handle(self, handler_input: HandlerInput) -> Response:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from skill.speech.catalog import Catalog, LocaleCatalog, load_catalog
+from skill.speech.catalog import DEFAULT_LOCALE, Catalog, LocaleCatalog, load_catalog
 from skill.speech.render import Speech
 
-__all__ = ["Catalog", "LocaleCatalog", "Speech", "load_catalog"]
+__all__ = ["DEFAULT_LOCALE", "Catalog", "LocaleCatalog", "Speech", "load_catalog"]

@@ -25,6 +25,8 @@ import yaml
 from skill.errors import CatalogError, UnsupportedLocaleError
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+#: The locale spoken when a request's locale has no catalog (or none is given).
+DEFAULT_LOCALE = "en-US"
 #: libyaml's safe loader when available (several times faster at cold start), else PyYAML's.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
