@@ -165,18 +165,22 @@ class CheckInAnswerHandler(IntentHandler):
     """An answer about the day (outside a reflection): one warm question one stage deeper,
     up to three turns, then a gentle close offering a reflection or a lesson."""
 
-    intents = ("CheckInIntent",)
+    intents = ("CheckInIntent", "AMAZON.YesIntent", "AMAZON.NoIntent")
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return super().can_handle(handler_input) and not session_state(handler_input).startswith(
-            "reflection")
+        if not super().can_handle(handler_input):
+            return False
+        state = session_state(handler_input)
+        if intent_name(handler_input) == "CheckInIntent":
+            return not state.startswith("reflection")
+        # A bare "yes" or "no" to an open check-in question is a (thin) answer, not a dead end.
+        return state == CHECKIN_STATE
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn(handler_input)
         if turn.state != CHECKIN_STATE:
             turn.session[SESSION_KEY] = {"history": []}
-        reading = _reading(handler_input, turn.locale)
-        assert reading is not None  # can_handle guarantees a CheckInIntent
+        reading = _reading(handler_input, turn.locale) or analyze("", turn.locale)
         history = _history(turn)
         if not reading.unclear and not any(k.startswith("checkin.ask.") or k.startswith("checkin.savour.")
                                            for k in history):

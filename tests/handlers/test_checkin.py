@@ -81,6 +81,22 @@ class TestCheckIn:
         _, empty = conversation.intent("CheckInIntent")
         assert empty["response"]["shouldEndSession"] is False
 
+    @pytest.mark.parametrize("intent", ["AMAZON.YesIntent", "AMAZON.NoIntent"])
+    def test_bare_yes_or_no_mid_check_in_is_an_answer(self, converse: Converse, locale: str,
+                                                      intent: str) -> None:
+        """If the person answers an open check-in question with just yes or no, then the
+        check-in goes on gently (a re-ask), not 'that isn't something I can do'."""
+        from skill.speech import load_catalog
+
+        conversation = converse(locale)
+        _start(conversation)
+        conversation.say(DAYS[locale]["good"])
+        _, payload = conversation.intent(intent)
+        catalog = load_catalog().for_locale(locale)
+        assert not any(v in speech_of(payload) for v in catalog.variants("fallback.unhandled_intent"))
+        assert payload["sessionAttributes"]["state"] in ("checkin", "checkin_closed")
+        assert payload["response"]["shouldEndSession"] is False
+
     def test_one_shot_answer_from_the_menu(self, converse: Converse, locale: str) -> None:
         """If the person opens with 'my day was ...', then the check-in starts right there."""
         carrier = {"en-US": "my day was rough", "ja-JP": "今日は疲れた一日だった"}
