@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ask_sdk_core.exceptions import SerializationException
-from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import RequestEnvelope
 from ask_sdk_model.request import Request
@@ -23,11 +22,12 @@ from skill.assembly import build_skill, open_persistence
 from skill.config import Settings, load_settings
 from skill.errors import UnsupportedLocaleError, VerificationError
 from skill.logs import Stopwatch, configure_logging, current_request_id, get_logger, log_event
+from skill.serialization import ModelSerializer
 from skill.speech import DEFAULT_LOCALE, Catalog, Speech, load_catalog
 from skill.verification import SignatureVerifier, SkillIdVerifier, TimestampVerifier, Verifier
 
 log = get_logger("service")
-_serializer = DefaultSerializer()
+_serializer = ModelSerializer()
 #: Requests whose answers may carry no speech (AudioPlayer rules; events outside a session).
 SILENT_REQUEST_PREFIXES = ("AudioPlayer.", "PlaybackController.", "AlexaSkillEvent.",
                            "System.", "SessionEndedRequest")
@@ -96,7 +96,8 @@ class AlexaEndpoint:
             fields.update(status=200, handler="unknown_request_type")
             return 200, self._unknown_request_type(raw)
         try:
-            envelope = _serializer.deserialize(body.decode("utf-8"), RequestEnvelope)
+            # The body verified above, already parsed: decoded into models, not parsed again.
+            envelope = _serializer.from_data(raw, RequestEnvelope)
         except (SerializationException, ValueError, TypeError, AttributeError):
             fields.update(status=400, reason="envelope does not match the Alexa schema")
             return 400, {"error": "bad request", "reason": "envelope does not match the Alexa schema"}
