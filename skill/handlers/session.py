@@ -43,7 +43,7 @@ class LaunchHandler(AbstractRequestHandler):
 
 class UnsupportedLocaleHandler(AbstractRequestHandler):
     """A capability guard: a locale with no locale file (e.g. fr-FR) hears, in English, that
-    only English and Japanese are spoken; events there stay silent."""
+    only English and Japanese are spoken; events there, and the end of a session, stay silent."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         try:
@@ -54,7 +54,7 @@ class UnsupportedLocaleHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn(handler_input)
-        if not turn.has_session:
+        if not turn.has_session or is_request_type("SessionEndedRequest")(handler_input):
             return turn.silent()
         return turn.say("error.unsupported_locale").tell()
 

@@ -40,3 +40,21 @@ def test_session_ended_is_silent(converse: Converse) -> None:
     status, payload = conversation.end("EXCEEDED_MAX_REPROMPTS")
     assert status == 200
     assert "outputSpeech" not in payload["response"]
+
+
+@pytest.mark.parametrize("locale", ["fr-FR", None])
+def test_session_ended_in_an_unsupported_locale_is_silent(converse: Converse,
+                                                          locale: str | None) -> None:
+    """If a session in a locale the skill does not speak ends, then the answer is still silent
+    (found by the endpoint fuzzer: a session end without a locale was told "I only speak...")."""
+    conversation = converse("en-US")
+    conversation.launch()
+    request: dict[str, object] = {"type": "SessionEndedRequest", "reason": "USER_INITIATED"}
+    envelope = conversation.envelope(request)
+    if locale is None:
+        del envelope["request"]["locale"]
+    else:
+        envelope["request"]["locale"] = locale
+    status, payload = conversation.transport(envelope)
+    assert status == 200
+    assert "outputSpeech" not in payload["response"]
