@@ -22,7 +22,7 @@ from skill.config import Settings, load_settings
 from skill.errors import StorageUnavailableError, UnsupportedLocaleError
 from skill.logs import get_logger
 from skill.speech import DEFAULT_LOCALE, Speech, load_catalog
-from skill.storage.records import UserRecord
+from skill.storage.records import RecordAttributes, UserRecord
 
 log = get_logger("handlers")
 
@@ -129,7 +129,7 @@ class Turn:
 
     def remember(self, record: UserRecord) -> None:
         """Replace what is remembered; written once, after the handler returns."""
-        raw = record.to_attributes()
+        raw = RecordAttributes(record)
         self.hi.attributes_manager.persistent_attributes = raw
         self.hi.attributes_manager.request_attributes[USER_KEY] = (raw, record)
 

@@ -29,7 +29,7 @@ from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 
 from skill.errors import ConcurrentUpdateError, StorageUnavailableError
 from skill.storage.base import Store, Stored, user_hash
-from skill.storage.records import SCHEMA_KEY, SCHEMA_VERSION, UserRecord
+from skill.storage.records import SCHEMA_KEY, SCHEMA_VERSION, RecordAttributes, UserRecord
 
 log = logging.getLogger("skill.storage")
 T = TypeVar("T")
@@ -67,14 +67,15 @@ class StorePersistenceAdapter(AbstractPersistenceAdapter):
     # ----------------------------------------------------------------- SDK interface
 
     def get_attributes(self, request_envelope: Any) -> dict[str, Any]:
-        """The user's stored attributes (a fresh record's for a new user), as a plain dict.
+        """The user's stored attributes (a fresh record's for a new user), as a dict that
+        carries the parsed record (:class:`RecordAttributes`).
 
         :raises StorageUnavailableError: the backend failed.
         """
         user_id = user_id_of(request_envelope)
         stored = self._bounded(self.store.get, user_id)
         self._remember(_request_key(request_envelope, user_id), stored)
-        return stored.record.to_attributes()
+        return RecordAttributes(stored.record)
 
     def save_attributes(self, request_envelope: Any, attributes: dict[str, Any]) -> None:
         """Write the attributes if they changed, conditionally on the version read.
@@ -135,6 +136,8 @@ class StorePersistenceAdapter(AbstractPersistenceAdapter):
             raise StorageUnavailableError("storage did not answer within its time budget") from None
 
     def _to_record(self, attributes: dict[str, Any], user_id: str) -> UserRecord:
+        if isinstance(attributes, RecordAttributes) and attributes.unchanged():
+            return attributes.record
         unknown = sorted(set(attributes) - _KNOWN_KEYS)
         if unknown:
             log.warning(

@@ -12,7 +12,7 @@ from ask_sdk_model.application import Application
 from ask_sdk_model.interfaces.system import SystemState
 
 from skill.errors import StorageUnavailableError
-from skill.storage import UserRecord
+from skill.storage import RecordAttributes, UserRecord
 from skill.storage.adapter import StorePersistenceAdapter, merge, user_id_of
 from tests.storage.conftest import USER, Backend
 
@@ -40,6 +40,21 @@ def test_round_trip_through_attributes_manager(backend: Backend) -> None:
     record = UserRecord.from_attributes(second.persistent_attributes)
     assert (record.crisis_count, record.recent_prompts) == (1, ("reflect.rest.01",))
     assert backend.store.get(USER).version == 1
+
+
+def test_read_attributes_carry_their_parsed_record(backend: Backend) -> None:
+    """If a handler reads the attributes, then the parsed record comes with them (no second
+    parse); once they are changed in place, even deep inside, they are parsed again."""
+    backend.store.put(USER, UserRecord().with_crisis().with_prompt_used("reflect.rest.01"), 0)
+    adapter = StorePersistenceAdapter(backend.store)
+    attrs = AttributesManager(envelope("r1"), persistence_adapter=adapter).persistent_attributes
+    assert isinstance(attrs, RecordAttributes)
+    assert UserRecord.from_attributes(attrs) is attrs.record
+    assert attrs.record == backend.store.get(USER).record
+    attrs["recent_prompts"].append("reflect.rest.02")
+    changed = UserRecord.from_attributes(attrs)
+    assert changed is not attrs.record
+    assert changed.recent_prompts == ("reflect.rest.01", "reflect.rest.02")
 
 
 def test_unchanged_save_writes_nothing(backend: Backend) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
+import pickle
 from decimal import Decimal
 
 import pytest
@@ -17,6 +19,7 @@ from skill.storage.records import (
     FutureSchemaError,
     LessonProgress,
     Preferences,
+    RecordAttributes,
     RecordError,
     Streak,
     UserRecord,
@@ -46,6 +49,37 @@ def test_round_trip_through_json() -> None:
     raw = json.loads(json.dumps(sample().to_attributes()))
     assert raw["schema_version"] == SCHEMA_VERSION
     assert UserRecord.from_attributes(raw, today=TODAY) == sample()
+
+
+def test_record_attributes_read_back_without_parsing() -> None:
+    """If attributes were made from a record, then reading them gives that record back (pruned
+    like any read), and they hold exactly what ``to_attributes`` would, as JSON."""
+    record = sample()
+    attrs = RecordAttributes(record)
+    assert UserRecord.from_attributes(attrs, today=TODAY) is record
+    assert json.loads(json.dumps(attrs)) == json.loads(json.dumps(record.to_attributes()))
+    old = UserRecord(checkin_tags=(CheckinTag(TODAY - dt.timedelta(days=TAG_RETENTION_DAYS + 1),
+                                              "neutral"),))
+    assert UserRecord.from_attributes(RecordAttributes(old), today=TODAY).checkin_tags == ()
+
+
+def test_changed_record_attributes_are_validated_like_any_row() -> None:
+    """If read-back attributes are changed in place, then they are parsed and validated."""
+    attrs = RecordAttributes(sample())
+    attrs["streak"]["count"] = -1
+    with pytest.raises(RecordError):
+        UserRecord.from_attributes(attrs, today=TODAY)
+
+
+def test_copies_of_record_attributes_are_plain_and_parsed_again() -> None:
+    """If read-only attributes are copied, then the copy is an ordinary dict that may change,
+    and reading it validates it as any stored row."""
+    for copied in (copy.copy(RecordAttributes(sample())), copy.deepcopy(RecordAttributes(sample())),
+                   pickle.loads(pickle.dumps(RecordAttributes(sample())))):
+        assert type(copied) is dict
+        copied["crisis_count"] = -1
+        with pytest.raises(RecordError):
+            UserRecord.from_attributes(copied, today=TODAY)
 
 
 def test_decimals_from_dynamodb_are_ints() -> None:
