@@ -75,8 +75,9 @@ class Intro:
     file: str
 
 
+@functools.cache
 def catalog_locales() -> tuple[str, ...]:
-    """Every locale that has a catalog file."""
+    """Every locale that has a catalog file (package data: listed once per process)."""
     return tuple(sorted(p.stem for p in CATALOG_DIR.glob("*.yaml")))
 
 
@@ -109,14 +110,17 @@ def _manifest(audio_dir: str, mtime_ns: int) -> Mapping[tuple[str, str], Mapping
         raise LessonCatalogError(f"cannot read the audio manifest {path}: {exc}") from None
 
 
-def _manifest_for(audio_dir: Path) -> Mapping[tuple[str, str], Mapping[str, Any]]:
+def _manifest_version(audio_dir: Path) -> int:
+    """The manifest's modification time: a rebuilt manifest is read again, without a restart.
+
+    :raises LessonCatalogError: the manifest is missing.
+    """
     path = audio_dir / "manifest.json"
     try:
-        mtime = path.stat().st_mtime_ns
+        return path.stat().st_mtime_ns
     except OSError:
         raise LessonCatalogError(f"the audio manifest {path} is missing "
                                  "(run: python -m skill build-audio)") from None
-    return _manifest(str(audio_dir), mtime)
 
 
 @functools.lru_cache(maxsize=8)
@@ -178,8 +182,16 @@ def load_lessons(locale: str, audio_dir: Path | str | None = None, *,
     :raises LessonCatalogError: if the catalog is malformed, the manifest is missing, or (strict)
         a clip is missing.
     """
-    resolved = resolve_locale(locale)
-    manifest = _manifest_for(Path(audio_dir) if audio_dir else _default_audio_dir())
+    folder = Path(audio_dir) if audio_dir else _default_audio_dir()
+    return _lessons(resolve_locale(locale), str(folder), _manifest_version(folder), strict)
+
+
+@functools.lru_cache(maxsize=32)
+def _lessons(resolved: str, audio_dir: str, manifest_version: int,
+             strict: bool) -> tuple[Lesson, ...]:
+    """:func:`load_lessons` for one manifest version: joined once, not on every request (a
+    missing clip is logged once per manifest version, too)."""
+    manifest = _manifest(audio_dir, manifest_version)
     lessons = []
     for item in _items(_catalog(resolved), "lessons", resolved):
         try:
@@ -203,8 +215,15 @@ def load_intros(locale: str, audio_dir: Path | str | None = None, *,
     :raises UnsupportedLocaleError: if no catalog matches the locale.
     :raises LessonCatalogError: if the catalog is malformed, or (strict) a clip is missing.
     """
-    resolved = resolve_locale(locale)
-    manifest = _manifest_for(Path(audio_dir) if audio_dir else _default_audio_dir())
+    folder = Path(audio_dir) if audio_dir else _default_audio_dir()
+    return _intros(resolve_locale(locale), str(folder), _manifest_version(folder), strict)
+
+
+@functools.lru_cache(maxsize=32)
+def _intros(resolved: str, audio_dir: str, manifest_version: int,
+            strict: bool) -> tuple[Intro, ...]:
+    """:func:`load_intros` for one manifest version, joined once."""
+    manifest = _manifest(audio_dir, manifest_version)
     intros = []
     for item in _items(_catalog(resolved), "intros", resolved):
         audio_id = str(item.get("audio", ""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,22 @@ class TestCatalogAgainstManifest:
         (tmp_path / "manifest.json").write_text(json.dumps(data), encoding="utf-8")
         with pytest.raises(LessonCatalogError, match="lesson clip 'lesson-hearing-no' is not"):
             load_lessons("en-US", tmp_path)
+
+    def test_catalog_is_joined_once_and_again_after_a_rebuild(self, tmp_path: Path) -> None:
+        """If the manifest is unchanged, then the same catalog object is served (joined once);
+        if it is rebuilt while the skill runs, then the next request sees the new clips."""
+        manifest = tmp_path / "manifest.json"
+        data = json.loads((AUDIO_DIR / "manifest.json").read_text(encoding="utf-8"))
+        manifest.write_text(json.dumps(data), encoding="utf-8")
+        first = load_lessons("en-US", tmp_path, strict=False)
+        assert load_lessons("en-US", tmp_path, strict=False) is first
+        data["clips"] = [c for c in data["clips"] if c["id"] != "lesson-hearing-no"]
+        manifest.write_text(json.dumps(data), encoding="utf-8")
+        stat = manifest.stat()
+        os.utime(manifest, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+        rebuilt = load_lessons("en-US", tmp_path, strict=False)
+        assert len(rebuilt) == len(first) - 1
+        assert "lesson-hearing-no" not in {lesson.audio_id for lesson in rebuilt}
 
     def test_missing_manifest_says_how_to_build(self, tmp_path: Path) -> None:
         """If there is no manifest, then the error says to run build-audio."""
