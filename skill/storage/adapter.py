@@ -53,9 +53,10 @@ class StorePersistenceAdapter(AbstractPersistenceAdapter):
                  budget_s: float | None = None) -> None:
         self.store = store
         #: Seconds one store call may take (``None``: no limit). A call past it raises
-        #: :class:`StorageUnavailableError`, so the person hears the apology in time; the slow
-        #: call itself finishes in the background, and its write is conditional, so nothing
-        #: stored is lost or overwritten.
+        #: :class:`StorageUnavailableError`, so the person hears the apology in time. A store
+        #: that bounds its own calls (SQLite) stops at the deadline; under the watchdog thread
+        #: (other stores) the slow call finishes in the background, and its write is
+        #: conditional, so nothing stored is lost or overwritten either way.
         self.budget_s = budget_s
         #: Merged re-writes after a conflict before giving up (each replays this request's
         #: changes onto the newest record, so retrying is safe).
@@ -122,12 +123,17 @@ class StorePersistenceAdapter(AbstractPersistenceAdapter):
     # ----------------------------------------------------------------- helpers
 
     def _bounded(self, call: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-        """``call(*args)`` within :attr:`budget_s`, on a small shared thread pool.
+        """``call(*args)`` within :attr:`budget_s`: on this thread when the store can bound its
+        own calls (:meth:`Store.within`, e.g. SQLite), else on a small shared watchdog pool.
 
         :raises StorageUnavailableError: the call did not finish in time.
         """
         if self.budget_s is None:
             return call(*args, **kwargs)
+        deadline = self.store.within(self.budget_s)
+        if deadline is not None:
+            with deadline:
+                return call(*args, **kwargs)
         future = _POOL.submit(call, *args, **kwargs)
         try:
             return future.result(timeout=self.budget_s)

@@ -6,6 +6,13 @@ across a gunicorn ``fork``, and a connection that failed is dropped and reopened
 single ``INSERT``/``UPDATE``/``DELETE`` statement in autocommit mode, so it is atomic, and a busy
 timeout makes a briefly locked database wait instead of failing at once.
 
+Time limits without a thread: inside :meth:`SqliteStore.within` every statement ends by the
+deadline. Waiting for another writer's lock is SQLite's busy timeout (shortened to what is left
+of the deadline), and a statement still running at the deadline is interrupted by a progress
+handler; either way the call raises :class:`StorageUnavailableError` in time. A filesystem that
+stops answering is the one stall this cannot cut short (a local store's risk; the cloud store,
+DynamoDB, runs under the adapter's watchdog thread).
+
 ``synchronous = NORMAL`` with WAL: a crash of the process or the OS never corrupts the file or
 loses a committed write; only a power cut can roll back the last few commits (SQLite's documented
 WAL guarantee). For streaks and check-in tags that trade is worth the fsync per request it saves.
@@ -17,8 +24,10 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +36,8 @@ from skill.storage.base import DEFAULT_TTL_DAYS, UNKNOWN_VERSION, Clock, RawRow,
 from skill.storage.records import SCHEMA_VERSION, RecordError
 
 TABLE = "user_records"
+#: SQLite virtual-machine steps between two deadline checks (a one-row statement takes fewer).
+_PROGRESS_STEPS = 1000
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (
@@ -38,6 +49,15 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     expires_at     INTEGER
 ) WITHOUT ROWID
 """
+
+
+@dataclass
+class _ThreadConnection:
+    """One thread's connection, the process that opened it, and its current busy timeout."""
+
+    pid: int
+    conn: sqlite3.Connection
+    busy_ms: int
 
 
 class SqliteStore(Store):
@@ -73,6 +93,7 @@ class SqliteStore(Store):
     def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {int(self.timeout_s * 1000)}")
+        conn.set_progress_handler(self._past_deadline, _PROGRESS_STEPS)
         # Deleted rows are overwritten with zeros, not left in free pages ("delete my data").
         conn.execute("PRAGMA secure_delete = ON")
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -95,6 +116,41 @@ class SqliteStore(Store):
                 )
             self._ready = True
 
+    # ----------------------------------------------------------------- deadlines
+
+    @contextmanager
+    def within(self, seconds: float) -> Iterator[None]:
+        """Every statement this thread runs inside ends within ``seconds`` from now.
+
+        :raises StorageUnavailableError: (from the statements) the deadline passed.
+        """
+        outer = getattr(self._local, "deadline", None)
+        deadline = time.monotonic() + seconds
+        self._local.deadline = deadline if outer is None else min(outer, deadline)
+        try:
+            yield
+        finally:
+            self._local.deadline = outer
+
+    def _past_deadline(self) -> int:
+        """SQLite's progress handler: non-zero interrupts the running statement."""
+        deadline = getattr(self._local, "deadline", None)
+        return int(deadline is not None and time.monotonic() > deadline)
+
+    def _fit_busy_timeout(self, cached: _ThreadConnection) -> None:
+        """Shorten the connection's busy timeout to what is left of the deadline (and restore it
+        afterwards); runs a statement only when the timeout has to change."""
+        deadline = getattr(self._local, "deadline", None)
+        wanted = int(self.timeout_s * 1000)
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise sqlite3.OperationalError("the call's deadline passed")
+            wanted = min(wanted, max(1, int(left * 1000)))
+        if cached.busy_ms != wanted:
+            cached.conn.execute(f"PRAGMA busy_timeout = {wanted}")
+            cached.busy_ms = wanted
+
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
         """This thread's connection (opened on first use in this process); any sqlite/OS failure
@@ -103,10 +159,11 @@ class SqliteStore(Store):
             if not self._ready:
                 self._initialise()
             cached = getattr(self._local, "conn", None)
-            if cached is None or cached[0] != os.getpid():
-                cached = (os.getpid(), self._open())
+            if cached is None or cached.pid != os.getpid():
+                cached = _ThreadConnection(os.getpid(), self._open(), int(self.timeout_s * 1000))
                 self._local.conn = cached
-            yield cached[1]
+            self._fit_busy_timeout(cached)
+            yield cached.conn
         except (sqlite3.Error, OSError) as exc:
             self.close()
             raise StorageUnavailableError(f"sqlite: {type(exc).__name__}: {exc}") from exc
@@ -115,9 +172,9 @@ class SqliteStore(Store):
         """Close this thread's connection (idempotent; the next call opens a new one)."""
         cached = getattr(self._local, "conn", None)
         self._local.conn = None
-        if cached is not None and cached[0] == os.getpid():
+        if cached is not None and cached.pid == os.getpid():
             try:
-                cached[1].close()
+                cached.conn.close()
             except sqlite3.Error:
                 pass
 

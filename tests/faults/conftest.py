@@ -44,6 +44,11 @@ class FaultyStore:
     def backend(self) -> str:
         return self.inner.backend
 
+    def within(self, seconds: float) -> None:
+        """``None``: this proxy stalls in Python, which no backend deadline can cut short, so
+        the adapter must run its calls under the watchdog thread."""
+        return None
+
     def release(self) -> None:
         """End every current and future delay at once (test teardown)."""
         self._released.set()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import stat
+import threading
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -71,6 +73,50 @@ def test_locked_database_is_unavailable_and_loses_nothing(tmp_path: Path) -> Non
     stored = store.get(USER)
     assert (stored.record.crisis_count, stored.version) == (1, 1)
     store.put(USER, stored.record.with_crisis(), expected_version=1)
+
+
+def test_a_lock_wait_ends_at_the_callers_deadline(tmp_path: Path) -> None:
+    """If another writer holds the lock and the caller has 0.2 s left, then the write gives up
+    after about 0.2 s (not the 5 s busy timeout), and the next call waits the full timeout
+    again: the shortened timeout does not outlive the deadline."""
+    path = tmp_path / "skill.sqlite3"
+    store = SqliteStore(path, timeout_s=5.0)
+    store.put(USER, UserRecord().with_crisis(), expected_version=0)
+    with closing(sqlite3.connect(path, isolation_level=None, check_same_thread=False)) as holder:
+        holder.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        with pytest.raises(StorageUnavailableError, match="locked"), store.within(0.2):
+            store.put(USER, UserRecord().with_crisis().with_crisis(), expected_version=1)
+        assert 0.15 <= time.monotonic() - started < 2.0
+        release = threading.Timer(0.5, holder.execute, ("ROLLBACK",))
+        release.start()
+        started = time.monotonic()
+        store.put(USER, UserRecord().with_crisis().with_crisis(), expected_version=1)
+        assert time.monotonic() - started >= 0.4  # waited for the lock, as a busy timeout does
+        release.join()
+    assert store.get(USER).record.crisis_count == 2
+
+
+def test_a_statement_still_running_at_the_deadline_is_interrupted(tmp_path: Path) -> None:
+    """If a statement runs past the caller's deadline, then SQLite interrupts it in time."""
+    store = SqliteStore(tmp_path / "skill.sqlite3")
+    endless = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT max(x) FROM n"
+    started = time.monotonic()
+    with pytest.raises(StorageUnavailableError, match="interrupted"), store.within(0.1), \
+            store._connection() as conn:  # noqa: SLF001 - the statement must run on the store's own connection
+        conn.execute(endless).fetchone()
+    assert time.monotonic() - started < 1.0
+    store.put(USER, UserRecord().with_crisis(), expected_version=0)  # the store still works
+    assert store.get(USER).record.crisis_count == 1
+
+
+def test_a_deadline_already_passed_fails_without_touching_the_file(tmp_path: Path) -> None:
+    """If the caller's time is already up, then the call fails at once and writes nothing."""
+    store = SqliteStore(tmp_path / "skill.sqlite3")
+    store.ping()
+    with pytest.raises(StorageUnavailableError, match="deadline"), store.within(-1.0):
+        store.put(USER, UserRecord().with_crisis(), expected_version=0)
+    assert store.keys() == []
 
 
 def test_expired_rows_are_purged(tmp_path: Path) -> None:
