@@ -80,8 +80,14 @@ def get_logger(name: str) -> logging.Logger:
 
 
 def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **fields: Any) -> None:
-    """Log ``event`` with structured ``fields``."""
-    logger.log(level, event, extra={"fields": fields})
+    """Log ``event`` with structured ``fields``.
+
+    Once per request, so it skips what the JSON lines never show: ``Logger.log`` would walk
+    the call stack to find the caller's file and line for every record.
+    """
+    if logger.isEnabledFor(level):
+        logger.handle(logger.makeRecord(logger.name, level, "(log_event)", 0, event, (), None,
+                                        extra={"fields": fields}))
 
 
 class Stopwatch:
