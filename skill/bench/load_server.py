@@ -25,6 +25,9 @@ from skill.config import REPO_ROOT
 #: Gunicorn options shared by the skill and the baseline (the bench varies only the app).
 GUNICORN_OPTIONS = ("--log-level", "warning", "--timeout", "30", "--graceful-timeout", "5",
                     "--backlog", "1024")
+#: Workers touch a heartbeat file after every request; gunicorn's own advice is to keep it on
+#: a memory filesystem rather than a disk (both apps get the same setting).
+SHM = Path("/dev/shm")
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,8 @@ class Server:
         cmd = [sys.executable, "-m", "gunicorn", "--workers", str(self.config.workers),
                "--worker-class", self.config.worker_class, "--bind", f"fd://{fd}",
                *GUNICORN_OPTIONS]
+        if SHM.is_dir():
+            cmd += ["--worker-tmp-dir", str(SHM)]
         if self.config.worker_class == "gthread":
             cmd += ["--threads", str(self.config.threads)]
         return [*cmd, self.app_spec]
