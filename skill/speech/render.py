@@ -6,6 +6,7 @@ text (for the ``chat`` simulator and cards). Text is XML-escaped here and nowher
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Mapping, MutableMapping
 from xml.sax.saxutils import escape, quoteattr
@@ -16,7 +17,10 @@ from skill.speech.catalog import LocaleCatalog, placeholders
 #: SSML ``<break>`` is capped at 10 s by the platform; longer silences are chained breaks.
 MAX_BREAK_MS = 10_000
 
-_rng = random.SystemRandom()
+#: Which phrasing to say needs variety, not secrecy: a plain generator (SystemRandom cost a
+#: system call per choice), reseeded in every forked worker so workers do not echo each other.
+_rng = random.Random()
+os.register_at_fork(after_in_child=_rng.seed)
 
 
 def pick_variant(variants: tuple[str, ...], last: int | None, rng: random.Random = _rng) -> int:
