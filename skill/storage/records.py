@@ -72,7 +72,8 @@ def _check_locale(value: str) -> str:
 def _check_tags(values: Iterable[str], what: str) -> tuple[str, ...]:
     tags = tuple(dict.fromkeys(values))
     for tag in tags:
-        _check_tag(tag, what)
+        if type(tag) is not str or not _TAG_RE.match(tag):
+            _check_tag(tag, what)  # raises, with the reason
     if len(tags) > _MAX_TAGS_PER_FIELD:
         raise RecordError(f"at most {_MAX_TAGS_PER_FIELD} {what} per check-in, got {len(tags)}")
     return tags
@@ -466,9 +467,10 @@ def _tag_in(value: Any) -> CheckinTag:
     day = _date_in(value["date"])
     if day is None:
         raise RecordError("check-in tag needs a date")
+    # Each emotion and topic is checked to be a short lowercase string by CheckinTag itself.
     return CheckinTag(
         date=day,
         polarity=_str(value["polarity"]),
-        emotions=tuple(_str(e) for e in _list(value.get("emotions"))),
-        topics=tuple(_str(t) for t in _list(value.get("topics"))),
+        emotions=tuple(_list(value.get("emotions"))),
+        topics=tuple(_list(value.get("topics"))),
     )
