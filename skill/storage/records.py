@@ -10,6 +10,7 @@ identifiers, counters, dates and derived tags only: never words the user said.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -17,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 #: Current schema version written by :meth:`UserRecord.to_attributes`.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: Key of the schema version inside the attribute dict.
 SCHEMA_KEY = "schema_version"
 #: Check-in tags older than this many days (by tag date) are dropped on every load and save.
@@ -34,6 +35,13 @@ _TAG_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 _LOCALE_RE = re.compile(r"^[a-z]{2}-[A-Z]{2}$")
 _MAX_TAGS_PER_FIELD = 8
+#: One stored check-in tag: ``date|polarity|emotion,emotion|topic,topic`` (schema 3). Tags and
+#: polarities can hold neither ``|`` nor ``,``, so the text is unambiguous; one match checks
+#: every part's shape at once.
+_WORD = r"[a-z0-9][a-z0-9_.-]{0,39}"
+_WIRE_TAG_RE = re.compile(
+    rf"(\d{{4}}-\d{{2}}-\d{{2}})\|([a-z]+)\|((?:{_WORD})(?:,{_WORD})*)?\|((?:{_WORD})(?:,{_WORD})*)?"
+)
 
 
 class RecordError(ValueError):
@@ -146,6 +154,22 @@ class CheckinTag:
         object.__setattr__(self, "emotions", _check_tags(self.emotions, "emotions"))
         object.__setattr__(self, "topics", _check_tags(self.topics, "topics"))
 
+    @functools.cached_property
+    def wire(self) -> str:
+        """The stored form: ``2025-03-10|mixed|calm,tired|work`` (built once per tag)."""
+        return (f"{self.date.isoformat()}|{self.polarity}|{','.join(self.emotions)}"
+                f"|{','.join(self.topics)}")
+
+    @staticmethod
+    def from_wire(text: str) -> CheckinTag:
+        """The tag stored as ``text`` (see :attr:`wire`).
+
+        :raises RecordError: ``text`` is not a stored tag.
+        """
+        if not isinstance(text, str):
+            raise RecordError(f"a check-in tag must be text, got {type(text).__name__}")
+        return _tag_from_wire(text)
+
 
 @dataclass(frozen=True)
 class UserRecord:
@@ -246,15 +270,7 @@ class UserRecord:
                 "updated_at": lesson.updated_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
             },
             "recent_prompts": list(self.recent_prompts),
-            "checkin_tags": [
-                {
-                    "date": t.date.isoformat(),
-                    "polarity": t.polarity,
-                    "emotions": list(t.emotions),
-                    "topics": list(t.topics),
-                }
-                for t in self.checkin_tags
-            ],
+            "checkin_tags": [t.wire for t in self.checkin_tags],
             "crisis_count": self.crisis_count,
             "ask_about_lesson": self.ask_about_lesson,
         }
@@ -285,7 +301,7 @@ class UserRecord:
                 streak=_streak_in(_sub(data, "streak")),
                 lesson=_lesson_in(data.get("lesson")),
                 recent_prompts=tuple(_str(p) for p in _list(data.get("recent_prompts"))),
-                checkin_tags=tuple(_tag_in(t) for t in _list(data.get("checkin_tags"))),
+                checkin_tags=tuple(map(CheckinTag.from_wire, _list(data.get("checkin_tags")))),
                 crisis_count=_int(data.get("crisis_count", 0)),
                 ask_about_lesson=_opt_str(data.get("ask_about_lesson")),
             )
@@ -355,7 +371,26 @@ def _v1_to_v2(old: dict[str, Any]) -> dict[str, Any]:
 
 
 #: ``MIGRATIONS[n]`` turns schema ``n`` into schema ``n + 1``. Add one per version bump, never edit.
-MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2}
+def _v2_to_v3(old: dict[str, Any]) -> dict[str, Any]:
+    """v2 -> v3: each check-in tag becomes one line of text instead of an object.
+
+    ``{"date": "2025-03-10", "polarity": "mixed", "emotions": ["calm"], "topics": ["work"]}``
+    becomes ``"2025-03-10|mixed|calm|work"``: a person's history (up to 270 tags) is read and
+    written on every request, and as objects it cost more to parse, copy and write than
+    everything else in the record together (``docs/benchmarks.md``).
+
+    :raises RecordError: a v2 tag is malformed.
+    """
+    try:
+        tags = [_tag_in(tag).wire for tag in _list(old.get("checkin_tags"))]
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        if isinstance(exc, RecordError):
+            raise
+        raise RecordError(f"malformed v2 check-in tag: {type(exc).__name__}: {exc}") from exc
+    return {**old, "checkin_tags": tags}
+
+
+MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def migrate(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -461,7 +496,28 @@ def _lesson_in(value: Any) -> LessonProgress | None:
     )
 
 
+@functools.lru_cache(maxsize=8192)
+def _tag_from_wire(text: str) -> CheckinTag:
+    """Parse one stored tag. Tags are values, so a parse is reused for the same text: a person's
+    history is read on every request, mostly the same lines as last time.
+
+    :raises RecordError: ``text`` is not a stored tag (not cached: errors are raised afresh).
+    """
+    match = _WIRE_TAG_RE.fullmatch(text)
+    if match is None:
+        raise RecordError(f"check-in tag is not 'date|polarity|emotions|topics': {text!r:.60}")
+    day, polarity, emotions, topics = match.groups()
+    try:
+        date = dt.date.fromisoformat(day)
+    except ValueError:
+        raise RecordError(f"check-in tag has no real date: {day!r}") from None
+    return CheckinTag(date=date, polarity=polarity,
+                      emotions=tuple(emotions.split(",")) if emotions else (),
+                      topics=tuple(topics.split(",")) if topics else ())
+
+
 def _tag_in(value: Any) -> CheckinTag:
+    """A schema-2 tag object (migrations only)."""
     if not isinstance(value, Mapping):
         raise RecordError("check-in tag must be a mapping")
     day = _date_in(value["date"])

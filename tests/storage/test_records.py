@@ -113,7 +113,12 @@ def test_empty_is_new_user() -> None:
         ({"streak": {"count": 1, "last_date": "yesterday"}}, "Invalid isoformat"),
         ({"preferences": {"locale": "english"}}, "locale"),
         ({"lesson": {"lesson_id": "x"}}, "KeyError"),
-        ({"checkin_tags": [{"date": "2025-03-10", "polarity": "sad"}]}, "polarity"),
+        ({"checkin_tags": ["2025-03-10|sad||"]}, "polarity"),
+        ({"checkin_tags": ["2025-03-10|mixed|Calm|"]}, "date\\|polarity"),
+        ({"checkin_tags": ["2025-03-10|mixed|calm"]}, "date\\|polarity"),
+        ({"checkin_tags": ["2025-02-30|mixed||"]}, "real date"),
+        ({"checkin_tags": [{"date": "2025-03-10", "polarity": "mixed"}]}, "must be text"),
+        ({"checkin_tags": ["2025-03-10|mixed|a,b,c,d,e,f,g,h,i|"]}, "at most 8"),
     ],
 )
 def test_malformed_attributes_are_record_errors(change: dict[str, object], message: str) -> None:
@@ -158,6 +163,35 @@ def test_v1_migrates_to_current() -> None:
         "l.one", "ja-JP", 10, False, dt.datetime(2025, 3, 9, 10, tzinfo=dt.UTC)
     )
     assert (record.crisis_count, record.ask_about_lesson) == (0, None)
+
+
+def test_v2_tag_objects_migrate_to_one_line_each() -> None:
+    """If a v2 row holds check-in tags as objects, then they read as the same tags, and the row
+    is written back with each tag as one line of text."""
+    v2 = sample().to_attributes() | {"schema_version": 2, "checkin_tags": [
+        {"date": "2025-03-08", "polarity": "negative", "emotions": ["tired", "tense"],
+         "topics": []},
+        {"date": "2025-03-10", "polarity": "mixed", "emotions": ["calm"], "topics": ["work"]},
+    ]}
+    record = UserRecord.from_attributes(v2, today=TODAY)
+    assert record.checkin_tags == (
+        CheckinTag(dt.date(2025, 3, 8), "negative", ("tired", "tense")),
+        CheckinTag(dt.date(2025, 3, 10), "mixed", ("calm",), ("work",)),
+    )
+    assert record.to_attributes()["checkin_tags"] == ["2025-03-08|negative|tired,tense|",
+                                                      "2025-03-10|mixed|calm|work"]
+    with pytest.raises(RecordError, match="polarity"):
+        migrate(v2 | {"checkin_tags": [{"date": "2025-03-08", "polarity": "sad"}]})
+    with pytest.raises(RecordError, match="malformed v2 check-in tag"):
+        migrate(v2 | {"checkin_tags": [{"polarity": "mixed"}]})
+
+
+def test_every_tag_survives_its_line_of_text() -> None:
+    """If any valid tag is written as text, then reading the text gives the same tag back."""
+    for tag in (CheckinTag(TODAY, "neutral"), CheckinTag(TODAY, "positive", ("joy", "calm.1")),
+                CheckinTag(TODAY, "mixed", (), ("work", "sleep_late", "family-time")),
+                CheckinTag(TODAY, "negative", tuple(f"e{i}" for i in range(8)), ("x",))):
+        assert CheckinTag.from_wire(tag.wire) == tag
 
 
 def test_future_and_bad_versions() -> None:
