@@ -17,7 +17,10 @@ from skill.bench.load import (
     SECTION_BEGIN,
     SECTION_END,
     LoadConfig,
+    PhaseResult,
     Report,
+    Series,
+    markdown,
     percentile,
     run,
     write_markdown,
@@ -165,3 +168,44 @@ def test_plot_is_a_png(report: Report, tmp_path: Path) -> None:
 
     write_plot(report, tmp_path / "latency.png")
     assert (tmp_path / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _report(skill_rps: float, baseline_rps: float, p99_ms: float = 10.0, lost: int = 0) -> Report:
+    """A synthetic run: 10 s per app at the given rates, latencies up to ``p99_ms``."""
+    config = LoadConfig()
+    skill = PhaseResult("skill", requests=int(skill_rps * 10), elapsed_s=10.0,
+                        latencies_ms=[1.0] * 98 + [p99_ms] * 2)
+    baseline = PhaseResult("baseline", requests=int(baseline_rps * 10), elapsed_s=10.0,
+                           latencies_ms=[1.0] * 100)
+    machine = {"date": "2026-11-25 22:00 UTC", "cpus": "2", "cpu": "test", "python": "3.11",
+               "gunicorn": "27", "server": "--workers 2", "db_fs": "ext4"}
+    return Report(config=config, skill=skill, baseline=baseline, hot=None,
+                  lost_updates=[f"user.{i}: checkin_tags" for i in range(lost)], machine=machine)
+
+
+def test_series_judges_throughput_on_the_median_run() -> None:
+    """If three runs give 60%, 72% and 65%, then the median (65%) is judged and shown in detail,
+    not the best run."""
+    series = Series([_report(600, 1000), _report(720, 1000), _report(650, 1000)])
+    assert series.median_ratio == pytest.approx(0.65)
+    assert series.shown is series.reports[2]
+    assert [ok for _, ok in series.targets()] == [False, True, True, True]
+    block = markdown(series, ["--runs", "3"], None)
+    assert "median 65%, range 60-72%" in block
+    assert block.count("\n| 2 | 1000 | 720 | 72% |") == 1
+
+
+def test_series_needs_every_run_clean() -> None:
+    """If any one run lost an update or missed the latency target, then the series misses it."""
+    series = Series([_report(800, 1000), _report(800, 1000, p99_ms=30.0, lost=1),
+                     _report(800, 1000)])
+    met = dict(series.targets())
+    assert met["skill >= 70% of baseline throughput (median of 3 runs)"]
+    assert not met["skill p99 <= 25 ms at 8 connections (every run)"]
+    assert not met["0 lost updates (every run)"]
+
+
+def test_one_run_is_judged_as_before() -> None:
+    """If there is one run, then its own targets are the series' targets."""
+    report = _report(700, 1000)
+    assert Series([report]).targets() == report.targets()
