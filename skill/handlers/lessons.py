@@ -172,14 +172,18 @@ def player_state(handler_input: HandlerInput) -> PlayerState | None:
 
 
 def remember_progress(turn: Turn, lesson: Lesson, offset_ms: int, *, finished: bool = False,
-                      new_play: bool = False) -> None:
+                      new_play: bool = False, event: bool = False) -> None:
     """Store where the person is in ``lesson`` (skipped when storage is down).
 
     :param finished: the lesson played to its end: ask about it at the next launch.
     :param new_play: a Play was just issued: a question about an older lesson is dropped.
+    :param event: the device's player reported it, not the person: only a person the skill
+        already remembers is updated. After "delete my data" the device may go on playing the
+        lesson it holds; its events must not start a new record behind the person's back (a
+        lesson they ask for again is stored again).
     """
     user = turn.user_if_reachable()
-    if user is None:
+    if user is None or (event and user.is_new):
         return
     progress = LessonProgress(lesson.id, lesson.locale, max(0, int(offset_ms)), finished, now())
     user = user.with_lesson(progress)

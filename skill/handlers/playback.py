@@ -75,7 +75,7 @@ class PlaybackStartedHandler(_PlaybackEventHandler):
     request_type = "AudioPlayer.PlaybackStarted"
 
     def on_lesson(self, turn: Turn, lesson: Lesson, offset_ms: int) -> None:
-        remember_progress(turn, lesson, offset_ms)
+        remember_progress(turn, lesson, offset_ms, event=True)
 
 
 class PlaybackStoppedHandler(_PlaybackEventHandler):
@@ -84,7 +84,7 @@ class PlaybackStoppedHandler(_PlaybackEventHandler):
     request_type = "AudioPlayer.PlaybackStopped"
 
     def on_lesson(self, turn: Turn, lesson: Lesson, offset_ms: int) -> None:
-        remember_progress(turn, lesson, offset_ms)
+        remember_progress(turn, lesson, offset_ms, event=True)
 
 
 class PlaybackNearlyFinishedHandler(_PlaybackEventHandler):
@@ -99,7 +99,7 @@ class PlaybackFinishedHandler(_PlaybackEventHandler):
     request_type = "AudioPlayer.PlaybackFinished"
 
     def on_lesson(self, turn: Turn, lesson: Lesson, offset_ms: int) -> None:
-        remember_progress(turn, lesson, offset_ms, finished=True)
+        remember_progress(turn, lesson, offset_ms, finished=True, event=True)
 
 
 class PlaybackFailedHandler(AbstractRequestHandler):
@@ -117,7 +117,7 @@ class PlaybackFailedHandler(AbstractRequestHandler):
         lesson = lesson_from_token(getattr(request, "token", None), settings_of(handler_input).audio_dir)
         state = getattr(request, "current_playback_state", None)
         if lesson is not None and state is not None and state.token == request.token:
-            remember_progress(turn, lesson, int(state.offset_in_milliseconds or 0))
+            remember_progress(turn, lesson, int(state.offset_in_milliseconds or 0), event=True)
         return turn.silent()
 
 

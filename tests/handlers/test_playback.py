@@ -11,7 +11,7 @@ import pytest
 from skill.handlers.lessons import returning_prompt
 from skill.lessons.catalog import encode_token, load_lessons
 from skill.simulator.conversation import Conversation
-from skill.storage import UserRecord
+from skill.storage import SqliteStore, UserRecord
 from tests.conftest import speech_of
 from tests.handlers.test_lessons import (
     BASE_URL,
@@ -175,13 +175,35 @@ class TestEvents:
 
     def test_events_arrive_without_a_session_and_still_store(
             self, converse: Converse, db_path: str, locale: str) -> None:
-        """If a PlaybackStarted event (no session) arrives, then the person's progress is stored."""
+        """If a PlaybackStarted event (no session) arrives for a person the skill knows, then
+        their progress is stored."""
         conversation = converse(locale)
+        conversation.launch()
+        conversation.end()
         conversation.player = {"playerActivity": "PLAYING", "offsetInMilliseconds": 0,
                                "token": encode_token("hearing-no", locale)}
         conversation.event("AudioPlayer.PlaybackStarted", {"offsetInMilliseconds": "5000"})
         lesson = stored(db_path).lesson
         assert lesson is not None and (lesson.lesson_id, lesson.offset_ms) == ("hearing-no", 5_000)
+
+    def test_the_player_going_on_after_delete_my_data_stores_nothing(
+            self, converse: Converse, db_path: str, locale: str) -> None:
+        """If the person deletes their data while a lesson is in the player, then the events of
+        the device playing on do not start a new record; asking for a lesson again does."""
+        conversation = playing(converse, locale, offset_ms=4000)
+        conversation.intent("DeleteMyDataIntent")
+        conversation.intent("AMAZON.YesIntent")
+        conversation.end()
+        assert SqliteStore(db_path).keys() == []
+        for event, offset in (("AudioPlayer.PlaybackStarted", "4000"),
+                              ("AudioPlayer.PlaybackStopped", "9000"),
+                              ("AudioPlayer.PlaybackFinished", "60000")):
+            status, _ = conversation.event(event, {"offsetInMilliseconds": offset})
+            assert status == 200
+        assert SqliteStore(db_path).keys() == []
+        conversation.intent_from_text("PlayLessonIntent", {"topic": "why-hard"})
+        lesson = stored(db_path).lesson
+        assert lesson is not None and lesson.lesson_id == "why-hard"
 
 
 @pytest.mark.parametrize("locale", LOCALES)
