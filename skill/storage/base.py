@@ -14,9 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import threading
 from abc import ABC, abstractmethod
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -29,8 +27,6 @@ log = logging.getLogger("skill.storage")
 
 #: Rows not written for this many days expire (DynamoDB TTL; SQLite ignores and purges them).
 DEFAULT_TTL_DAYS = 180
-#: How many users' last stored text and parsed record one store keeps (see ``Store._parse``).
-PARSED_USERS_KEPT = 512
 #: Version of a row that exists but whose version attribute cannot be read.
 UNKNOWN_VERSION = -1
 
@@ -84,8 +80,6 @@ class Store(ABC):
     def __init__(self, ttl_days: int | None = DEFAULT_TTL_DAYS, clock: Clock = utc_now) -> None:
         self.ttl_days = ttl_days
         self._clock = clock
-        self._parsed: OrderedDict[str, tuple[str, UserRecord]] = OrderedDict()
-        self._parsed_lock = threading.Lock()
 
     # ----------------------------------------------------------------- backend hooks
 
@@ -105,10 +99,8 @@ class Store(ABC):
         expected_version: int,
         new_version: int,
         expires_at: int | None,
-    ) -> Any:
-        """Write the row iff its version is ``expected_version`` (``0``: iff absent); return the
-        payload exactly as a later :meth:`_load` will read it when it is text (the JSON that
-        SQLite stores), else ``None``: text lets :meth:`get` skip parsing it again.
+    ) -> None:
+        """Write the row iff its version is ``expected_version`` (``0``: iff absent).
 
         :raises ConcurrentUpdateError: the version did not match.
         :raises StorageUnavailableError: backend failure.
@@ -125,41 +117,6 @@ class Store(ABC):
     @abstractmethod
     def keys(self) -> list[str]:
         """Every stored user id (tests and maintenance only: scans everything)."""
-
-    # ----------------------------------------------------------------- parsed records
-
-    def _parse(self, user_id: str, payload: Any, today: dt.date) -> UserRecord:
-        """The record in ``payload``: parsed, or the one parsed from (or written as) the very
-        same text before, when this process still has it.
-
-        Parsing validates every field of every check-in tag (about 5 us a tag), and a person's
-        consecutive requests often reach the same process, whose last read or write of their
-        row is that text. Only an exact text match is reused, so a row changed by any other
-        writer (another process, another server) is always parsed afresh.
-
-        :raises RecordError: the payload is not a valid record.
-        """
-        if isinstance(payload, str):
-            with self._parsed_lock:
-                kept = self._parsed.get(user_id)
-            if kept is not None and kept[0] == payload:
-                return kept[1].pruned(today)
-        record = UserRecord.from_attributes(self._decode(payload), today=today)
-        self._keep_parsed(user_id, payload, record)
-        return record
-
-    def _keep_parsed(self, user_id: str, payload: Any, record: UserRecord) -> None:
-        if not isinstance(payload, str):
-            return
-        with self._parsed_lock:
-            self._parsed[user_id] = (payload, record)
-            self._parsed.move_to_end(user_id)
-            while len(self._parsed) > PARSED_USERS_KEPT:
-                self._parsed.popitem(last=False)
-
-    def _drop_parsed(self, user_id: str) -> None:
-        with self._parsed_lock:
-            self._parsed.pop(user_id, None)
 
     def within(self, seconds: float) -> AbstractContextManager[None] | None:
         """A context in which every call ends within ``seconds`` by the backend's own means, or
@@ -192,7 +149,7 @@ class Store(ABC):
         if row.expires_at is not None and row.expires_at <= int(now.timestamp()):
             return Stored(UserRecord(), row.version, replaced=True)
         try:
-            record = self._parse(user_id, row.payload, now.date())
+            record = UserRecord.from_attributes(self._decode(row.payload), today=now.date())
         except FutureSchemaError as exc:
             log.error("storage: user %s has a newer schema (%s)", user_hash(user_id), exc)
             raise StorageUnavailableError("stored record has a newer schema version") from exc
@@ -226,9 +183,7 @@ class Store(ABC):
         expires_at = (
             None if self.ttl_days is None else int(now.timestamp()) + self.ttl_days * 86_400
         )
-        payload = self._write(user_id, record.to_attributes(), expected_version, new_version,
-                              expires_at)
-        self._keep_parsed(user_id, payload, record)
+        self._write(user_id, record.to_attributes(), expected_version, new_version, expires_at)
         return new_version
 
     def delete(self, user_id: str) -> bool:
@@ -237,7 +192,6 @@ class Store(ABC):
         :raises StorageUnavailableError: the backend failed.
         """
         _check_user_id(user_id)
-        self._drop_parsed(user_id)
         existed = self._remove(user_id)
         log.info("storage: deleted user %s (existed=%s)", user_hash(user_id), existed)
         return existed

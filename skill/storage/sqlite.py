@@ -220,7 +220,7 @@ class SqliteStore(Store):
         expected_version: int,
         new_version: int,
         expires_at: int | None,
-    ) -> str:
+    ) -> None:
         body = json.dumps(attributes, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
         now = int(self._clock().timestamp())
         values = (new_version, SCHEMA_VERSION, body, now, expires_at)
@@ -248,7 +248,6 @@ class SqliteStore(Store):
             changed = cur.rowcount
         if changed != 1:
             raise ConcurrentUpdateError(f"version {expected_version} is no longer current")
-        return body
 
     def _remove(self, user_id: str) -> bool:
         with self._connection() as conn:
