@@ -142,8 +142,6 @@ class StorePersistenceAdapter(AbstractPersistenceAdapter):
             raise StorageUnavailableError("storage did not answer within its time budget") from None
 
     def _to_record(self, attributes: dict[str, Any], user_id: str) -> UserRecord:
-        if isinstance(attributes, RecordAttributes) and attributes.unchanged():
-            return attributes.record
         unknown = sorted(set(attributes) - _KNOWN_KEYS)
         if unknown:
             log.warning(
@@ -151,9 +149,12 @@ class StorePersistenceAdapter(AbstractPersistenceAdapter):
                 unknown,
                 user_hash(user_id),
             )
-        data = {k: v for k, v in attributes.items() if k in _KNOWN_KEYS}
-        data.setdefault(SCHEMA_KEY, SCHEMA_VERSION)
-        return UserRecord.from_attributes(data)
+        if unknown or SCHEMA_KEY not in attributes:
+            attributes = {k: v for k, v in attributes.items() if k in _KNOWN_KEYS}
+            attributes.setdefault(SCHEMA_KEY, SCHEMA_VERSION)
+        # Passed on as it is when nothing was dropped, so RecordAttributes that still hold
+        # their record are read back without a second parse (UserRecord.from_attributes).
+        return UserRecord.from_attributes(attributes)
 
     def _remember(self, key: tuple[str, str], stored: Stored) -> None:
         with self._lock:
