@@ -117,9 +117,9 @@ def analyze(text: str, locale: str) -> Reading:
 
     crisis = False
     if en is not None and (has_en or lexicon.script == "en"):
-        crisis = crisis or _crisis_en(crisis_text, en)
+        crisis = crisis or _crisis(crisis_text, en)
     if ja is not None and (has_ja or lexicon.script == "ja"):
-        crisis = crisis or _crisis_ja(crisis_text, ja)
+        crisis = crisis or _crisis(crisis_text, ja)
     return _decide(lexicon.locale, parts, crisis)
 
 
@@ -396,13 +396,6 @@ def guarded_en(text: str, lex: Lexicon) -> str:
     return pattern_text
 
 
-def _crisis_en(text: str, lex: Lexicon) -> bool:
-    guarded = guarded_en(text, lex)
-    if any(rule.search(guarded) for _, rule in lex.crisis_rules):
-        return True
-    return crisis_model(lex.locale).flags(guarded)
-
-
 # --------------------------------------------------------------------------- Japanese
 
 
@@ -516,8 +509,17 @@ def guarded_ja(text: str, lex: Lexicon) -> str:
     return norm
 
 
-def _crisis_ja(text: str, lex: Lexicon) -> bool:
-    guarded = guarded_ja(text, lex)
-    if any(rule.search(guarded) for _, rule in lex.crisis_rules):
+# --------------------------------------------------------------------------- crisis, both scripts
+
+
+def guarded(text: str, lex: Lexicon) -> str:
+    """The text ``lex``'s crisis checks read: :func:`guarded_en` or :func:`guarded_ja`."""
+    return guarded_en(text, lex) if lex.script == "en" else guarded_ja(text, lex)
+
+
+def _crisis(text: str, lex: Lexicon) -> bool:
+    """Whether ``lex``'s crisis rules, or else its crisis classifier, flag ``text``."""
+    checked = guarded(text, lex)
+    if any(rule.search(checked) for _, rule in lex.crisis_rules):
         return True
-    return crisis_model(lex.locale).flags(guarded)
+    return crisis_model(lex.locale).flags(checked)

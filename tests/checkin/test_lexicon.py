@@ -103,14 +103,14 @@ def test_lexicon_without_crisis_rules_is_rejected() -> None:
 def test_rule_words_are_matched_in_lemma_form() -> None:
     """If a rule is written with inflected words ("thought about my friends"), then it still
     matches, because rule words are lemmatized like the answer's words."""
-    from skill.checkin.engine import _crisis_en
+    from skill.checkin.engine import _crisis
 
     data = {"locale": "en-US", "polarity": {"1": ["good"]}, "irregular": {"thought": "think"},
             "crisis": {"groups": {"who": ["my friends", "my friend"]},
                        "rules": {"explicit": ["i thought about @who"]}}}
     lexicon = _compile("en-US", data)
-    assert _crisis_en("I thought about my friends", lexicon)
-    assert _crisis_en("i think about my friend", lexicon)
+    assert _crisis("I thought about my friends", lexicon)
+    assert _crisis("i think about my friend", lexicon)
 
 
 @pytest.mark.parametrize("locale", ["en-US", "ja-JP"])

@@ -8,7 +8,7 @@ Data (never the development set, which is for measurement only):
   lines (everyday answers, not crises).
 
 Every line is first turned into the guarded text the engine's crisis checks read
-(:func:`skill.checkin.engine.guarded_en` / ``guarded_ja``), so the model learns on exactly what it
+(:func:`skill.checkin.engine.guarded`), so the model learns on exactly what it
 sees at run time. The model is an L2-regularised logistic regression over the binary features of
 :func:`skill.checkin.classifier.features`, fitted by AdaGrad SGD with a fixed seed (pure Python
 floats, so the same data give the same weights on every machine), crisis lines weighted up.
@@ -41,7 +41,7 @@ from skill.checkin.classifier import (
     features,
     margin,
 )
-from skill.checkin.engine import guarded_en, guarded_ja
+from skill.checkin.engine import guarded
 from skill.checkin.lexicon import load_lexicon, resolve_locale
 
 TRAINING_DIR = Path(__file__).resolve().parent
@@ -177,7 +177,7 @@ def data_digest(locale: str) -> str:
 def guard(text: str, locale: str) -> str:
     """The guarded text the engine's crisis checks read for this locale's script."""
     lex = load_lexicon(locale)
-    return guarded_en(text, lex) if lex.script == "en" else guarded_ja(text, lex)
+    return guarded(text, lex)
 
 
 def rules_flag(guarded: str, locale: str) -> bool:
