@@ -84,6 +84,8 @@ class SqliteStore(Store):
         super().__init__(ttl_days=ttl_days, clock=clock)
         self.path = Path(path).expanduser()
         self.timeout_s = timeout_s
+        #: The busy timeout every connection is opened with (shortened only inside ``within``).
+        self._busy_ms = int(timeout_s * 1000)
         self._ready = False
         self._init_lock = threading.Lock()
         self._local = threading.local()
@@ -92,7 +94,7 @@ class SqliteStore(Store):
 
     def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None)
-        conn.execute(f"PRAGMA busy_timeout = {int(self.timeout_s * 1000)}")
+        conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
         conn.set_progress_handler(self._past_deadline, _PROGRESS_STEPS)
         # Deleted rows are overwritten with zeros, not left in free pages ("delete my data").
         conn.execute("PRAGMA secure_delete = ON")
@@ -141,7 +143,7 @@ class SqliteStore(Store):
         """Shorten the connection's busy timeout to what is left of the deadline (and restore it
         afterwards); runs a statement only when the timeout has to change."""
         deadline = getattr(self._local, "deadline", None)
-        wanted = int(self.timeout_s * 1000)
+        wanted = self._busy_ms
         if deadline is not None:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -160,7 +162,7 @@ class SqliteStore(Store):
                 self._initialise()
             cached = getattr(self._local, "conn", None)
             if cached is None or cached.pid != os.getpid():
-                cached = _ThreadConnection(os.getpid(), self._open(), int(self.timeout_s * 1000))
+                cached = _ThreadConnection(os.getpid(), self._open(), self._busy_ms)
                 self._local.conn = cached
             self._fit_busy_timeout(cached)
             yield cached.conn
