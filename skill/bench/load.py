@@ -32,6 +32,7 @@ import json
 import math
 import os
 import platform
+import statistics
 import tempfile
 import time
 from collections import Counter
@@ -178,11 +179,8 @@ class Series:
 
     @property
     def median_ratio(self) -> float | None:
-        ratios = sorted(self.ratios)
-        if not ratios:
-            return None
-        middle = len(ratios) // 2
-        return ratios[middle] if len(ratios) % 2 else (ratios[middle - 1] + ratios[middle]) / 2
+        ratios = self.ratios
+        return statistics.median(ratios) if ratios else None
 
     @property
     def shown(self) -> Report:
@@ -226,7 +224,7 @@ def run_rows(series: Series) -> list[list[str]]:
         ratio = report.ratio
         rows.append([
             str(index), _fmt(base.throughput, 0) if base else "n/a",
-            _fmt(report.skill.throughput, 0), _fmt(None if ratio is None else ratio * 100, 0) + "%",
+            _fmt(report.skill.throughput, 0), _pct(ratio),
             _fmt(report.skill.pct(99), 1),
             f"{_fmt(report.skill.per_request_ms(report.skill.server_cpu_s), 2)} / "
             + (_fmt(base.per_request_ms(base.server_cpu_s), 2) if base else "n/a"),
@@ -419,6 +417,11 @@ def _machine(config: LoadConfig, workdir: Path) -> dict[str, str]:
 # --------------------------------------------------------------------------- output
 
 
+def _pct(ratio: float | None) -> str:
+    """A ratio as a whole percentage (``n/a%`` without a baseline)."""
+    return _fmt(None if ratio is None else ratio * 100, 0) + "%"
+
+
 def _fmt(value: float | None, digits: int = 1) -> str:
     return "n/a" if value is None or math.isnan(value) else f"{value:.{digits}f}"
 
@@ -489,7 +492,7 @@ def markdown(series: Series, argv: Sequence[str], plot: str | None) -> str:
     lines += [
         _table(PHASE_HEADER, phase_rows(report)),
         "",
-        f"**Skill / baseline throughput: {_fmt(None if ratio is None else ratio * 100, 0)}%.**",
+        f"**Skill / baseline throughput: {_pct(ratio)}.**",
         "",
         "| target | met |",
         "|---|---|",
@@ -511,7 +514,7 @@ def markdown(series: Series, argv: Sequence[str], plot: str | None) -> str:
 def print_report(report: Report) -> None:
     print(_table(PHASE_HEADER, phase_rows(report)))
     ratio = report.ratio
-    print(f"\nskill / baseline throughput: {_fmt(None if ratio is None else ratio * 100, 0)}%")
+    print(f"\nskill / baseline throughput: {_pct(ratio)}")
     for name, ok in report.targets():
         print(f"  [{'x' if ok else ' '}] {name}")
     print(f"stored records checked: {report.users_checked} users, lost updates "
