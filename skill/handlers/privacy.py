@@ -66,7 +66,9 @@ class WhatDoYouRememberHandler(IntentHandler):
         if user.streak.count == 0 and not user.checkin_tags and user.lesson is None:
             return turn.say("privacy.nothing_stored").ask("privacy.reprompt")
         turn.say("privacy.summary.intro")
-        if user.streak.count:
+        if user.streak.count == 1:
+            turn.say("privacy.summary.streak.one")
+        elif user.streak.count:
             turn.say("privacy.summary.streak", count=user.streak.count)
         if len(user.checkin_tags) == 1:
             turn.say("privacy.summary.checkins.one")

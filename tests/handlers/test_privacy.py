@@ -68,6 +68,15 @@ class TestWhatDoYouRemember:
         assert "1" in speech_of(payload)
 
 
+def test_a_one_day_streak_is_said_in_the_singular(converse: Converse) -> None:
+    """If the streak is one day, then the summary says "1 day", never "1 days"."""
+    user = "amzn1.ask.account.summary-singular"
+    _finish_reflection(converse("en-US", user_id=user))
+    for _ in range(6):  # every phrasing of the summary
+        _, payload = converse("en-US", user_id=user).intent("WhatDoYouRememberIntent")
+        assert "1 day" in speech_of(payload) and "1 days" not in speech_of(payload)
+
+
 class TestReturningUsers:
     @pytest.mark.parametrize("locale", LOCALES)
     def test_new_and_returning_people_hear_different_welcomes(self, converse: Converse,
