@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+import subprocess
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,23 @@ def make_request() -> Callable[..., dict[str, Any]]:
         return conversation.envelope(request, with_session=session)
 
     return make
+
+
+def raw_bytes(paths: Iterable[Path]) -> bytes:
+    """The bytes of the existing ``paths`` (a live SQLite file, its ``-wal`` and ``-shm``), read
+    by a child process.
+
+    POSIX advisory locks belong to a process, and closing any descriptor of a file drops every
+    lock the process holds on it. Reading a live database here (``Path.read_bytes``) while this
+    process has a connection open to it silently drops that connection's WAL-index locks; a
+    writer in another process may then rebuild the index and later writes vanish from every
+    reader's view (sqlite.org, "How To Corrupt An SQLite Database File", 2.2). ``cat`` has its
+    own locks to lose.
+    """
+    existing = [str(p) for p in paths if Path(p).exists()]
+    if not existing:
+        return b""
+    return subprocess.run(["cat", "--", *existing], capture_output=True, check=True).stdout
 
 
 def speech_of(payload: dict[str, Any]) -> str:

@@ -31,6 +31,7 @@ import yaml
 
 from skill.storage.records import UserRecord
 from skill.storage.sqlite import SqliteStore
+from tests.conftest import raw_bytes
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -243,7 +244,7 @@ def test_conversation(script: Path, server: Server) -> None:
 
     said = _free_speech(lines)
     if said:
-        stored_bytes = b"".join(p.read_bytes() for p in server.db.parent.glob(server.db.name + "*"))
+        stored_bytes = raw_bytes(server.db.parent.glob(server.db.name + "*"))
         log_text = server.log.read_text(encoding="utf-8", errors="replace")
         for answer in said:
             assert answer.encode() not in stored_bytes, f"stored verbatim: {answer!r}"

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from skill.simulator.conversation import Conversation
-from tests.conftest import speech_of
+from tests.conftest import raw_bytes, speech_of
 
 Converse = Callable[..., Conversation]
 # Sentences written for these tests (not from the development set).
@@ -170,7 +170,7 @@ class TestPrivacy:
         store = app.extensions["reflection"]["persistence"].store
         record = store.get(user).record
         assert record.checkin_tags and record.checkin_tags[0].polarity == "negative"
-        raw = b"".join(p.read_bytes() for p in Path(db_path).parent.glob("*.sqlite3*"))
+        raw = raw_bytes(Path(db_path).parent.glob("*.sqlite3*"))
         for word in (b"zebra", b"quarterly", b"criticised"):
             assert word not in raw
 

@@ -28,6 +28,7 @@ from skill.simulator.conversation import Conversation
 from skill.simulator.nlu import SlotValue
 from skill.storage.dynamodb import DynamoDBStore, create_table, drop_table
 from skill.testing import TestChain
+from tests.conftest import raw_bytes
 from tests.fuzz.support import SKILL_ID, RecordLog, check_answer, speech_of
 from tests.storage.conftest import dynalite_endpoint  # noqa: F401 (the dynalite server fixture)
 
@@ -154,9 +155,8 @@ def _leaks(skill_log: RecordLog, root_log: RecordLog, stderr: str, db_files: lis
         text = full.format(record)
         found += [f"root record {record.name}: {text[:160]}" for w in words if w in text]
     for path in db_files:
-        if path.exists():
-            raw = path.read_bytes().decode("utf-8", errors="replace")
-            found += [f"stored in {path.name}" for w in words if w in raw]
+        raw = raw_bytes([path]).decode("utf-8", errors="replace")
+        found += [f"stored in {path.name}" for w in words if w in raw]
     return found
 
 

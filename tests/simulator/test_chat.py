@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import raw_bytes
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -75,6 +77,6 @@ def test_returning_user_then_delete_leaves_nothing(tmp_path: Path) -> None:
     with sqlite3.connect(db) as connection:
         rows = connection.execute("SELECT COUNT(*) FROM user_records").fetchone()[0]
     assert rows == 0
-    raw = b"".join(p.read_bytes() for p in tmp_path.glob("u1.sqlite3*"))
+    raw = raw_bytes(tmp_path.glob("u1.sqlite3*"))
     for word in (b"xylophone", b"landlord", b"shouted", b"U1"):
         assert word not in raw

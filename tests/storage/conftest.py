@@ -27,6 +27,7 @@ from skill.storage import Store
 from skill.storage.base import Clock, utc_now
 from skill.storage.dynamodb import DynamoDBStore, create_table, drop_table
 from skill.storage.sqlite import TABLE, SqliteStore
+from tests.conftest import raw_bytes
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DYNALITE_CLI = REPO_ROOT / "node_modules" / "dynalite" / "cli.js"
@@ -143,9 +144,7 @@ class Backend:
         """Everything the backend holds, as text (SQLite: the file and its WAL, byte for byte)."""
         if isinstance(self.store, SqliteStore):
             parts = [self.store.path, Path(f"{self.store.path}-wal")]
-            return "".join(
-                p.read_bytes().decode("utf-8", errors="replace") for p in parts if p.exists()
-            )
+            return raw_bytes(parts).decode("utf-8", errors="replace")
         assert isinstance(self.store, DynamoDBStore)
         return json.dumps(self.store.scan_raw(), ensure_ascii=False)
 

@@ -16,6 +16,7 @@ from skill.config import load_settings
 from skill.errors import StorageUnavailableError
 from skill.storage import SqliteStore, UserRecord, open_store
 from skill.storage.sqlite import TABLE
+from tests.conftest import raw_bytes
 from tests.storage.conftest import USER, FixedClock
 
 
@@ -145,8 +146,6 @@ def test_deleted_user_leaves_no_bytes_in_the_file(tmp_path: Path) -> None:
         store.put(f"{USER}-{i}", UserRecord().with_prompt_used("marker.zq9"), expected_version=0)
     store.delete(f"{USER}-1")
     store.checkpoint()
-    data = path.read_bytes()
-    wal = Path(f"{path}-wal")
-    data += wal.read_bytes() if wal.exists() else b""
+    data = raw_bytes([path, Path(f"{path}-wal")])
     assert f"{USER}-1".encode() not in data
     assert f"{USER}-2".encode() in data
