@@ -14,7 +14,7 @@ from skill.simulator.nlu import normalize, resolver_for
 MODELS = Path(__file__).resolve().parent.parent / "interaction_models"
 LOCALES = ["en-US", "ja-JP"]
 INVOCATIONS = {"en-US": "reflection guide", "ja-JP": "ふりかえりガイド"}
-CUSTOM = {"StartReflectionIntent", "CheckInIntent", "CheckInStartIntent", "PlayLessonIntent",
+CUSTOM = {"StartReflectionIntent", "CheckInIntent", "CrisisIntent", "CheckInStartIntent", "PlayLessonIntent",
           "ListLessonsIntent", "ResumeLessonIntent", "NextStepIntent", "SkipStageIntent",
           "DeleteMyDataIntent", "WhatDoYouRememberIntent"}
 REQUIRED_BUILTINS = {"AMAZON.HelpIntent", "AMAZON.StopIntent", "AMAZON.CancelIntent",
@@ -112,6 +112,8 @@ def test_lesson_topic_ids_match_across_locales() -> None:
     ("ja-JP", "今日は疲れた一日だった", "CheckInIntent", {"answer": "疲れた一日だった"}),
     ("ja-JP", "助けを求めるレッスンを聞かせて", "PlayLessonIntent", {"topic": "助けを求める"}),
     ("ja-JP", "次へ", "NextStepIntent", {}),
+    ("en-US", "i want to die", "CrisisIntent", {}),
+    ("ja-JP", "消えてしまいたい", "CrisisIntent", {}),
     ("en-US", "next", "NextStepIntent", {}),
 ])
 def test_required_phrases_resolve(locale: str, utterance: str, intent: str, slots: dict[str, str]) -> None:
@@ -119,6 +121,18 @@ def test_required_phrases_resolve(locale: str, utterance: str, intent: str, slot
     resolution = resolver_for(locale).resolve(utterance)
     assert resolution.intent == intent
     assert {k: v.value for k, v in resolution.slots.items()} == slots
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_crisis_sample_is_crisis_to_the_analyser(locale: str) -> None:
+    """If Alexa resolves a phrase to ``CrisisIntent``, then the analyser reading the same words
+    as free speech also calls them crisis: the two ways in agree, and no sample is the kind of
+    everyday hyperbole the analyser answers normally."""
+    from skill.checkin import analyze
+
+    samples = _intents(locale)["CrisisIntent"]["samples"]
+    assert samples
+    assert [s for s in samples if not analyze(s, locale).crisis] == []
 
 
 def test_handlers_cover_every_intent() -> None:

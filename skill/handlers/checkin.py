@@ -4,6 +4,11 @@ Free speech reaches the skill as ``CheckInIntent.answer`` (``AMAZON.SearchQuery`
 carrier phrase ("my day was ...", 「今日は…」), or as the whole utterance after the skill elicits
 the slot (``Turn.ask(listen_freely=True)``). The words are analysed, never stored or logged; only
 derived tags (polarity, emotions, topics, date) and a crisis counter are kept.
+
+Where nothing is elicited (right after the welcome, at a menu, as a one-shot request), speech
+without a carrier phrase would reach the skill as ``AMAZON.FallbackIntent``, without its words.
+``CrisisIntent`` (no slots; its samples are plain statements of crisis such as "i want to die"
+or 「消えてしまいたい」) lets Alexa's language model recognise crisis there too.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ CLOSED_STATE = "checkin_closed"
 SESSION_KEY = "checkin"
 HISTORY_MAX = 12
 READING_KEY = "checkin_reading"
+#: Plain statements of crisis, recognised by Alexa's language model wherever they are said.
+CRISIS_INTENT = "CrisisIntent"
 
 
 def _reading(handler_input: HandlerInput, locale: str) -> Reading | None:
@@ -84,14 +91,17 @@ def crisis_response(turn: Turn, follow: FollowUp) -> Response:
 
 
 class CrisisGuardHandler(IntentHandler):
-    """Free speech that suggests crisis, in any state (a reflection included): the crisis reply
-    replaces whatever was going on. Only a counter is stored; the words go nowhere."""
+    """Free speech that suggests crisis, or ``CrisisIntent``, in any state (a reflection
+    included): the crisis reply replaces whatever was going on. Only a counter is stored; the
+    words go nowhere."""
 
-    intents = ("CheckInIntent",)
+    intents = ("CheckInIntent", CRISIS_INTENT)
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         if not super().can_handle(handler_input):
             return False
+        if intent_name(handler_input) == CRISIS_INTENT:
+            return True
         reading = _reading(handler_input, get_locale(handler_input) or DEFAULT_LOCALE)
         return reading is not None and reading.crisis
 

@@ -37,7 +37,7 @@ REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 RUNNER = HERE / "runner.js"
 SCRIPTS = sorted((HERE / "scripts").glob("*.yaml"))
-FLOWS = ("reflection", "checkin-bad-day", "checkin-good-day", "checkin-crisis",
+FLOWS = ("reflection", "checkin-bad-day", "checkin-good-day", "checkin-crisis", "crisis-at-menu",
          "lesson-pause-resume", "delete-my-data")
 LOCALES = ("en-US", "ja-JP")
 #: Alexa (and virtual-alexa) refuse a Play directive whose stream URL is not https; nothing here

@@ -27,6 +27,8 @@ DAYS = {
         "crisis": "もう死にたいってずっと思ってる",
     },
 }
+#: Plain statements of crisis with no carrier phrase: Alexa resolves them to ``CrisisIntent``.
+PLAIN_CRISIS = {"en-US": "i want to die", "ja-JP": "消えてしまいたい"}
 HOTLINE = {"en-US": "nine eight eight", "ja-JP": "よりそいホットライン"}
 NUMBER = {"en-US": "nine eight eight", "ja-JP": "サンサンハチ"}
 LOCALES = ["en-US", "ja-JP"]
@@ -118,6 +120,39 @@ class TestCrisis:
         card = payload["response"]["card"]
         assert {"en-US": "988", "ja-JP": "0120-279-338"}[locale] in card["content"]
         assert card["title"]
+
+    def test_crisis_said_right_after_the_welcome(self, converse: Converse, app: Flask,
+                                                 locale: str) -> None:
+        """If crisis words come at the menu, where no free speech is elicited, then they are
+        still recognised (``CrisisIntent``), answered with care and counted."""
+        user = f"amzn1.ask.account.menu-crisis-{locale}"
+        conversation = converse(locale, user_id=user)
+        conversation.launch()
+        _, payload = conversation.say(PLAIN_CRISIS[locale])
+        assert HOTLINE[locale] in speech_of(payload)
+        assert payload["sessionAttributes"]["state"] == "crisis"
+        assert payload["response"]["shouldEndSession"] is False
+        store = app.extensions["reflection"]["persistence"].store
+        assert store.get(user).record.crisis_count == 1
+
+    def test_crisis_said_as_a_one_shot_request(self, converse: Converse, locale: str) -> None:
+        """If the first thing said to the skill is a crisis statement ("tell Reflection Guide
+        I want to die"), then the crisis reply comes and the session stays open."""
+        _, payload = converse(locale).say(PLAIN_CRISIS[locale])
+        assert HOTLINE[locale] in speech_of(payload)
+        assert payload["response"]["shouldEndSession"] is False
+        assert payload["response"]["card"]["content"]
+
+    def test_crisis_intent_mid_reflection_stops_the_reflection(self, converse: Converse,
+                                                               locale: str) -> None:
+        """If Alexa hears a plain crisis statement during a reflection, then the reflection
+        stops and the crisis reply comes (as it does for crisis words in free speech)."""
+        conversation = converse(locale)
+        conversation.intent("StartReflectionIntent")
+        _, payload = conversation.intent("CrisisIntent")
+        assert HOTLINE[locale] in speech_of(payload)
+        assert "reflection" not in payload["sessionAttributes"]
+        assert payload["sessionAttributes"]["state"] == "crisis"
 
     def test_crisis_in_the_middle_of_a_reflection(self, converse: Converse, locale: str) -> None:
         """If crisis words come mid-reflection, then the reflection stops and the crisis reply comes."""
