@@ -263,7 +263,7 @@ class _Target:
 def _measure_slice(target: _Target, chain: TestChain, config: LoadConfig, seconds: float) -> None:
     server0, client0, machine0 = target.server.cpu_s(), self_cpu_s(), machine_busy_s()
     driven = drive(target.server.port, chain, target.users, config.connections, seconds,
-                   config.max_cycles)
+                   config.max_cycles, config.server.one_per_connection)
     server_s = target.server.cpu_s() - server0
     client_s = self_cpu_s() - client0
     result = target.result
@@ -342,7 +342,7 @@ def run(config: LoadConfig, workdir: Path) -> Report:
         for target in targets:  # warm-up: counted for errors and stored state, not for timing
             if config.warmup_s > 0:
                 warm = drive(target.server.port, chain, target.users, config.connections,
-                             config.warmup_s, config.max_cycles)
+                             config.warmup_s, config.max_cycles, config.server.one_per_connection)
                 target.result.errors.update(warm.errors)
         rounds = max(1, round(config.seconds / config.slice_s))
         for index in range(rounds):
@@ -353,7 +353,7 @@ def run(config: LoadConfig, workdir: Path) -> Report:
         main_end = skill_log.stat().st_size
         if config.hot_requests > 0 and config.hot_seconds > 0:
             hot = hot_phase(skill_server.port, chain, config.connections, config.hot_requests,
-                            config.hot_seconds)
+                            config.hot_seconds, config.server.one_per_connection)
     # Every server has stopped: the log is complete and nothing writes to the store any more.
     report = Report(config=config, skill=skill_target.result,
                     baseline=targets[0].result if config.baseline else None, hot=hot,

@@ -19,6 +19,7 @@ import json
 import queue
 import random
 import re
+import socket
 import threading
 import time
 from collections import Counter
@@ -65,20 +66,35 @@ class Transport:
 
     Reconnects when the server closes (sync workers close after each response; gthread workers
     keep the connection alive). Each request appends a :class:`Sample` to ``samples``.
+
+    :param one_per_connection: the server closes the connection after every response (gunicorn's
+        sync workers). Each request then says ``Connection: close`` and, once sent, shuts the
+        write side (TCP FIN: nothing more will come). gunicorn closes a connection gracefully,
+        holding the worker until the client's FIN arrives; from a client thread that has to win
+        the GIL back first, that FIN came about 0.7 ms after each response, time in which the
+        worker could serve no one (measured: 16% of the skill's worker time, 29% of the
+        baseline's; docs/benchmarks.md). A buffering proxy or Alexa's own front end closes at
+        once; so does this client now.
     """
 
-    def __init__(self, port: int, chain: TestChain, samples: list[Sample]) -> None:
+    def __init__(self, port: int, chain: TestChain, samples: list[Sample],
+                 one_per_connection: bool = False) -> None:
         self.chain = chain
         self.samples = samples
         self.step = ""
+        self.one_per_connection = one_per_connection
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
     def __call__(self, envelope: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         body = json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         headers = self.chain.sign(body)
+        if self.one_per_connection:
+            headers["Connection"] = "close"
         start = time.perf_counter()
         try:
             self.conn.request("POST", "/", body=body, headers=headers)
+            if self.one_per_connection and self.conn.sock is not None:
+                self.conn.sock.shutdown(socket.SHUT_WR)
             response = self.conn.getresponse()
             data = response.read()
             status = response.status
@@ -400,9 +416,11 @@ class Driven:
 
 
 def drive(port: int, chain: TestChain, users: Sequence[SimUser], connections: int, seconds: float,
-          max_cycles: int | None = None) -> Driven:
+          max_cycles: int | None = None, one_per_connection: bool = False) -> Driven:
     """Drive ``users`` through cycles on ``connections`` threads for ``seconds`` at most (and
     until each user has done ``max_cycles``). A user is driven by one connection at a time.
+
+    :param one_per_connection: see :class:`Transport`.
     """
     pool: queue.SimpleQueue[SimUser] = queue.SimpleQueue()
     for user in users:
@@ -419,7 +437,7 @@ def drive(port: int, chain: TestChain, users: Sequence[SimUser], connections: in
         return time.perf_counter() >= deadline
 
     def worker(index: int) -> None:
-        transport = Transport(port, chain, samples[index])
+        transport = Transport(port, chain, samples[index], one_per_connection)
         mine: Counter[str] = Counter()
         try:
             while not stop():
@@ -481,9 +499,13 @@ class HotResult:
         return max(0, self.conflicts_logged - self.conflict_apologies_logged)
 
 
-def hot_phase(port: int, chain: TestChain, connections: int, requests: int, seconds: float) -> HotResult:
+def hot_phase(port: int, chain: TestChain, connections: int, requests: int, seconds: float,
+              one_per_connection: bool = False) -> HotResult:
     """Hit one user from ``connections`` devices at once: one-shot crisis check-ins (each adds
-    one to ``crisis_count``) alternating with one-shot check-ins (each adds one tag)."""
+    one to ``crisis_count``) alternating with one-shot check-ins (each adds one tag).
+
+    :param one_per_connection: see :class:`Transport`.
+    """
     result = HotResult(connections=connections)
     lock = threading.Lock()
     budget = [requests]
@@ -497,7 +519,7 @@ def hot_phase(port: int, chain: TestChain, connections: int, requests: int, seco
             return True
 
     def worker(index: int) -> None:
-        transport = Transport(port, chain, [])
+        transport = Transport(port, chain, [], one_per_connection)
         conv = Conversation(transport, locale="en-US", user_id=HOT_USER, skill_id=DEFAULT_SKILL_ID)
         counts: Counter[str] = Counter()
         errors: Counter[str] = Counter()

@@ -38,6 +38,11 @@ class ServerConfig:
     worker_class: str = "sync"
     threads: int = 4
 
+    @property
+    def one_per_connection(self) -> bool:
+        """Whether the workers close the connection after every response (sync workers)."""
+        return self.worker_class == "sync"
+
     def describe(self) -> str:
         """The gunicorn flags, as a reader would type them."""
         flags = f"--workers {self.workers} --worker-class {self.worker_class}"

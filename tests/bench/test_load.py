@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import json
+import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ from skill.bench.load import (
     write_markdown,
 )
 from skill.bench.load_app import write_chain
-from skill.bench.load_client import REQUESTS_PER_CYCLE, Expected, compare
+from skill.bench.load_client import REQUESTS_PER_CYCLE, Expected, Transport, compare
 from skill.bench.load_server import Server, ServerConfig
 from skill.errors import ConfigError
 from skill.simulator.conversation import DEFAULT_SKILL_ID, Conversation
@@ -209,3 +211,57 @@ def test_one_run_is_judged_as_before() -> None:
     """If there is one run, then its own targets are the series' targets."""
     report = _report(700, 1000)
     assert Series([report]).targets() == report.targets()
+
+
+def _answer_after_fin(listener: socket.socket, seen: list[bytes], fin: list[bool]) -> None:
+    """Accept one connection, read until the client's FIN (or 1 s), then answer and close."""
+    conn, _ = listener.accept()
+    with conn:
+        conn.settimeout(1.0)
+        data = b""
+        try:
+            while chunk := conn.recv(65536):
+                data += chunk
+            fin.append(True)
+        except TimeoutError:
+            fin.append(False)
+        seen.append(data)
+        body = b'{"ok": true}'
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                     + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+
+
+@pytest.mark.parametrize("one_per_connection", [True, False])
+def test_client_says_it_is_done_when_the_server_closes_each_connection(
+        one_per_connection: bool) -> None:
+    """If the server closes every connection after its response (sync workers), then the client
+    sends ``Connection: close`` and its FIN right after the request, before any answer, and still
+    reads the whole answer; otherwise the connection stays open for the next request."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        seen: list[bytes] = []
+        fin: list[bool] = []
+        server = threading.Thread(target=_answer_after_fin, args=(listener, seen, fin))
+        server.start()
+        transport = Transport(listener.getsockname()[1], make_chain(), [], one_per_connection)
+        status, payload = transport({"version": "1.0"})
+        transport.close()
+        server.join()
+    assert (status, payload) == (200, {"ok": True})
+    assert fin == [one_per_connection]
+    assert (b"connection: close" in seen[0].lower()) is one_per_connection
+
+
+def test_sync_workers_serve_clients_that_half_close(
+        skill_server: tuple[Server, TestChain]) -> None:
+    """If a client shuts its write side after each request, then the bench's gunicorn (sync
+    workers) still answers every request in full."""
+    server, trusted = skill_server
+    samples: list[Any] = []
+    transport = Transport(server.port, trusted, samples, one_per_connection=True)
+    conversation = Conversation(transport, skill_id=DEFAULT_SKILL_ID)
+    _, welcome = conversation.launch()
+    _, reflection = conversation.intent("StartReflectionIntent")
+    transport.close()
+    assert welcome["response"]["outputSpeech"]["ssml"]
+    assert reflection["sessionAttributes"]["state"] == "reflection:facts"
+    assert len(samples) == 2
