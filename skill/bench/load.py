@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from skill.bench.gunicorn_hooks import WAIT_LOG_ENV, CloseWaits, close_waits
 from skill.bench.load_app import write_chain
 from skill.bench.load_client import (
     HOT_USER,
@@ -83,6 +84,14 @@ class LoadConfig:
     baseline: bool = True
     seed: int = 20240601
     log_level: str = "INFO"
+    #: The client closes each connection only after reading the response (as before
+    #: 2026-11-26) instead of sending its FIN with the request; for comparisons.
+    late_fin: bool = False
+
+    @property
+    def client_half_closes(self) -> bool:
+        """Whether the client sends its FIN with each request (see :class:`Transport`)."""
+        return self.server.one_per_connection and not self.late_fin
 
 
 @dataclass
@@ -99,6 +108,8 @@ class PhaseResult:
     client_cpu_s: float = 0.0
     other_cpu_s: float = 0.0
     slices: int = 0
+    #: The workers' graceful closes over the server's life (``None``: not reported).
+    close_waits: CloseWaits | None = None
 
     @property
     def throughput(self) -> float:
@@ -263,7 +274,7 @@ class _Target:
 def _measure_slice(target: _Target, chain: TestChain, config: LoadConfig, seconds: float) -> None:
     server0, client0, machine0 = target.server.cpu_s(), self_cpu_s(), machine_busy_s()
     driven = drive(target.server.port, chain, target.users, config.connections, seconds,
-                   config.max_cycles, config.server.one_per_connection)
+                   config.max_cycles, config.client_half_closes)
     server_s = target.server.cpu_s() - server0
     client_s = self_cpu_s() - client0
     result = target.result
@@ -324,14 +335,16 @@ def run(config: LoadConfig, workdir: Path) -> Report:
         "REFLECT_LOG_LEVEL": config.log_level,
         # Only used inside AudioPlayer directives; never fetched.
         "REFLECT_AUDIO_BASE_URL": "https://audio.invalid/audio",
+        WAIT_LOG_ENV: str(workdir / "skill.closes"),
     }
     users = make_users("user", config.users, config.seed)
     targets: list[_Target] = []
     hot: HotResult | None = None
     with ExitStack() as stack:
         if config.baseline:
-            server = stack.enter_context(Server("skill.bench.load_app:hello()", config.server, {},
-                                                workdir / "baseline.log"))
+            server = stack.enter_context(Server(
+                "skill.bench.load_app:hello()", config.server,
+                {WAIT_LOG_ENV: str(workdir / "baseline.closes")}, workdir / "baseline.log"))
             targets.append(_Target(PhaseResult("baseline"), server,
                                    make_users("baseline", config.users, config.seed, check=False)))
         skill_server = stack.enter_context(Server(
@@ -342,7 +355,7 @@ def run(config: LoadConfig, workdir: Path) -> Report:
         for target in targets:  # warm-up: counted for errors and stored state, not for timing
             if config.warmup_s > 0:
                 warm = drive(target.server.port, chain, target.users, config.connections,
-                             config.warmup_s, config.max_cycles, config.server.one_per_connection)
+                             config.warmup_s, config.max_cycles, config.client_half_closes)
                 target.result.errors.update(warm.errors)
         rounds = max(1, round(config.seconds / config.slice_s))
         for index in range(rounds):
@@ -353,8 +366,10 @@ def run(config: LoadConfig, workdir: Path) -> Report:
         main_end = skill_log.stat().st_size
         if config.hot_requests > 0 and config.hot_seconds > 0:
             hot = hot_phase(skill_server.port, chain, config.connections, config.hot_requests,
-                            config.hot_seconds, config.server.one_per_connection)
+                            config.hot_seconds, config.client_half_closes)
     # Every server has stopped: the log is complete and nothing writes to the store any more.
+    for target in targets:
+        target.result.close_waits = close_waits(workdir / f"{target.result.name}.closes")
     report = Report(config=config, skill=skill_target.result,
                     baseline=targets[0].result if config.baseline else None, hot=hot,
                     machine=_machine(config, workdir))
@@ -458,6 +473,20 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
 
 
+def _close_sentence(report: Report) -> str:
+    """How long the workers waited to close each connection, per app."""
+    how = ("after reading each response (`--late-fin`)" if report.config.late_fin
+           else "with each request")
+    parts = [f"{phase.name} {_fmt(phase.close_waits.per_close_ms, 2)} ms per connection, "
+             f"{_fmt(phase.close_waits.share * 100, 0)}% of worker time"
+             for phase in (report.baseline, report.skill)
+             if phase is not None and phase.close_waits is not None]
+    if not parts:
+        return "Graceful closes were not timed (no sync workers, or no report from them)."
+    return (f"Workers waiting for the client's FIN, which it sends {how}: "
+            + "; ".join(parts) + ".")
+
+
 def _hot_sentence(report: Report) -> str:
     hot = report.hot
     if hot is None:
@@ -504,7 +533,8 @@ def markdown(series: Series, argv: Sequence[str], plot: str | None) -> str:
               + f"; write conflicts during the run: {report.conflicts_main}."]
     if report.skill.errors:
         lines += ["", "Errors: " + ", ".join(f"`{k}` x{v}" for k, v in report.skill.errors.most_common())]
-    lines += ["", _hot_sentence(report), "", "Skill latency by request:", "",
+    lines += ["", _close_sentence(report), "", _hot_sentence(report), "",
+              "Skill latency by request:", "",
               _table(["request", "count", "p50 ms", "p99 ms"], step_rows(report))]
     if plot:
         lines += ["", f"![latency percentiles, skill vs baseline]({Path(plot).name})"]
@@ -515,6 +545,7 @@ def print_report(report: Report) -> None:
     print(_table(PHASE_HEADER, phase_rows(report)))
     ratio = report.ratio
     print(f"\nskill / baseline throughput: {_pct(ratio)}")
+    print(_close_sentence(report))
     for name, ok in report.targets():
         print(f"  [{'x' if ok else ' '}] {name}")
     print(f"stored records checked: {report.users_checked} users, lost updates "
@@ -616,6 +647,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--plot", help="write the latency plot (PNG, needs matplotlib) here")
     parser.add_argument("--write", help="write the results into the load section of this Markdown file")
+    parser.add_argument("--late-fin", action="store_true",
+                        help="the client closes each connection only after reading the response, "
+                        "as before 2026-11-26, instead of sending its FIN with the request (sync "
+                        "workers wait for it: compare the two)")
     parser.add_argument("--strict", action="store_true",
                         help="exit 1 also when a throughput or latency target is missed")
     return parser
@@ -633,7 +668,7 @@ def config_from(args: argparse.Namespace) -> LoadConfig:
         server=ServerConfig(workers=args.workers, worker_class=args.worker_class, threads=args.threads),
         warmup_s=min(max(0.0, args.warmup), 60.0), max_cycles=args.cycles,
         hot_requests=max(0, args.hot_requests), hot_seconds=min(max(0.0, args.hot_seconds), 120.0),
-        baseline=not args.no_baseline, seed=args.seed)
+        baseline=not args.no_baseline, seed=args.seed, late_fin=args.late_fin)
 
 
 def main(argv: list[str]) -> int:

@@ -28,6 +28,8 @@ GUNICORN_OPTIONS = ("--log-level", "warning", "--timeout", "30", "--graceful-tim
 #: Workers touch a heartbeat file after every request; gunicorn's own advice is to keep it on
 #: a memory filesystem rather than a disk (both apps get the same setting).
 SHM = Path("/dev/shm")
+#: Server hooks timing each worker's graceful closes (:mod:`skill.bench.gunicorn_hooks`).
+HOOKS_MODULE = "skill.bench.gunicorn_hooks"
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ class Server:
         """The gunicorn command line, bound to the inherited socket ``fd``."""
         cmd = [sys.executable, "-m", "gunicorn", "--workers", str(self.config.workers),
                "--worker-class", self.config.worker_class, "--bind", f"fd://{fd}",
-               *GUNICORN_OPTIONS]
+               "--config", f"python:{HOOKS_MODULE}", *GUNICORN_OPTIONS]
         if SHM.is_dir():
             cmd += ["--worker-tmp-dir", str(SHM)]
         if self.config.worker_class == "gthread":

@@ -22,6 +22,8 @@ from skill.bench.load import (
     PhaseResult,
     Report,
     Series,
+    build_parser,
+    config_from,
     markdown,
     percentile,
     run,
@@ -61,6 +63,26 @@ def test_no_update_lost_for_distinct_users(report: Report) -> None:
     assert report.users_checked == USERS
     assert report.lost_updates == []
     assert report.conflicts_main == 0
+
+
+def test_worker_close_waits_are_reported_for_both_apps(report: Report) -> None:
+    """If the run used sync workers, then each app's workers reported their graceful closes
+    (at least one per measured request), and the results say how long they waited."""
+    for phase in (report.skill, report.baseline):
+        assert phase is not None and phase.close_waits is not None
+        assert phase.close_waits.closes >= phase.requests > 0
+        assert 0 <= phase.close_waits.share < 1
+    assert "Workers waiting for the client's FIN, which it sends with each request:" in \
+        markdown(Series([report]), [], None)
+
+
+def test_the_client_sends_its_fin_early_only_to_sync_workers() -> None:
+    """If the workers close every connection (sync), then the client half-closes after each
+    request, unless ``--late-fin`` asks for the old behaviour; with keep-alive it never does."""
+    parse = build_parser().parse_args
+    assert config_from(parse([])).client_half_closes
+    assert not config_from(parse(["--late-fin"])).client_half_closes
+    assert not config_from(parse(["--worker-class", "gthread"])).client_half_closes
 
 
 def test_same_user_requests_all_answered(report: Report) -> None:
