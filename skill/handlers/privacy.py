@@ -55,6 +55,17 @@ class KeepDataHandler(IntentHandler):
         return turn.say("privacy.kept").ask("privacy.reprompt")
 
 
+class ConfirmDeleteAgainHandler(IntentHandler):
+    """"Repeat", "help" or words that fit nothing while the confirmation is open: ask it again,
+    so that the next "yes" still answers the question it seems to answer."""
+
+    intents = ("AMAZON.RepeatIntent", "AMAZON.HelpIntent", "AMAZON.FallbackIntent")
+    states = (CONFIRM_STATE,)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return Turn(handler_input).say("privacy.confirm_delete").ask("privacy.confirm_delete.reprompt")
+
+
 class WhatDoYouRememberHandler(IntentHandler):
     """``WhatDoYouRememberIntent``: a short spoken summary of what is stored (never words)."""
 
@@ -97,5 +108,5 @@ class SkillDisabledHandler(AbstractRequestHandler):
         return handler_input.response_builder.response
 
 
-HANDLERS = (ConfirmDeleteHandler(), KeepDataHandler(), DeleteMyDataHandler(),
-            WhatDoYouRememberHandler(), SkillDisabledHandler())
+HANDLERS = (ConfirmDeleteHandler(), KeepDataHandler(), ConfirmDeleteAgainHandler(),
+            DeleteMyDataHandler(), WhatDoYouRememberHandler(), SkillDisabledHandler())

@@ -52,6 +52,37 @@ class TestDeleteMyData:
         assert _store(app).get(user).record.streak.count == 1
 
 
+    @pytest.mark.parametrize("detour", ["AMAZON.RepeatIntent", "AMAZON.HelpIntent",
+                                        "AMAZON.FallbackIntent"])
+    def test_repeat_or_help_asks_the_confirmation_again(self, converse: Converse, app: Flask,
+                                                        locale: str, detour: str) -> None:
+        """If the person says "repeat", "help" or something unclear at the confirmation, then
+        the question is asked again, and only a yes after it deletes."""
+        user = f"amzn1.ask.account.detour-{locale}-{detour}"
+        _finish_reflection(converse(locale, user_id=user))
+        conversation = converse(locale, user_id=user)
+        _, asked = conversation.intent("DeleteMyDataIntent")
+        _, again = conversation.intent(detour)
+        assert again["sessionAttributes"]["state"] == "confirm_delete"
+        assert again["response"]["reprompt"]
+        assert _store(app).get(user).exists
+        conversation.intent("AMAZON.YesIntent")
+        assert not _store(app).get(user).exists
+
+    def test_yes_after_the_menu_was_offered_deletes_nothing(self, converse: Converse, app: Flask,
+                                                           locale: str) -> None:
+        """If something the skill cannot do here comes between the confirmation and a "yes",
+        then the answer offers the menu and the "yes" no longer deletes anything."""
+        user = f"amzn1.ask.account.lapse-{locale}"
+        _finish_reflection(converse(locale, user_id=user))
+        conversation = converse(locale, user_id=user)
+        conversation.intent("DeleteMyDataIntent")
+        _, offered = conversation.intent("AMAZON.ShuffleOnIntent")
+        assert offered["sessionAttributes"]["state"] == "menu"
+        conversation.intent("AMAZON.YesIntent")
+        assert _store(app).get(user).record.streak.count == 1
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 class TestWhatDoYouRemember:
     def test_nothing_yet(self, converse: Converse, locale: str) -> None:
