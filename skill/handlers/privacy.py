@@ -74,7 +74,7 @@ class WhatDoYouRememberHandler(IntentHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn(handler_input)
         user = turn.user.pruned()
-        if user.streak.count == 0 and not user.checkin_tags and user.lesson is None:
+        if user.is_new:
             return turn.say("privacy.nothing_stored").ask("privacy.reprompt")
         turn.say("privacy.summary.intro")
         if user.streak.count == 1:
@@ -92,6 +92,10 @@ class WhatDoYouRememberHandler(IntentHandler):
                 turn.say("privacy.summary.lesson", title=lesson.title)
             except (LessonNotFoundError, LessonCatalogError):
                 pass  # the lesson's place is still stored; it just cannot be named now
+        if user.crisis_count:
+            turn.say("privacy.summary.support")
+        if user.preferences.locale or user.recent_prompts or user.ask_about_lesson:
+            turn.say("privacy.summary.settings")
         return turn.say("privacy.summary.outro").ask("privacy.reprompt")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any
 
@@ -97,6 +98,36 @@ class TestWhatDoYouRemember:
         _finish_reflection(converse(locale, user_id=user))
         _, payload = converse(locale, user_id=user).intent("WhatDoYouRememberIntent")
         assert "1" in speech_of(payload)
+
+
+    def test_a_crisis_count_is_not_hidden(self, converse: Converse, locale: str) -> None:
+        """If only the crisis counter (and the language) is stored, then the summary says so
+        instead of claiming that nothing is stored."""
+        user = f"amzn1.ask.account.summary-crisis-{locale}"
+        converse(locale, user_id=user).intent("CrisisIntent")
+        _, payload = converse(locale, user_id=user).intent("WhatDoYouRememberIntent")
+        assert _said(payload, locale, "privacy.summary.support")
+        assert not _said(payload, locale, "privacy.nothing_stored")
+
+    def test_language_and_recent_prompts_are_mentioned(self, converse: Converse,
+                                                       locale: str) -> None:
+        """If a launch stored only the language, then the summary names it; nothing-stored is
+        said only to someone with no record at all."""
+        user = f"amzn1.ask.account.summary-launch-{locale}"
+        converse(locale, user_id=user).launch()
+        _, payload = converse(locale, user_id=user).intent("WhatDoYouRememberIntent")
+        assert _said(payload, locale, "privacy.summary.settings")
+        assert not _said(payload, locale, "privacy.summary.support")
+        _, blank = converse(locale, user_id=f"{user}-blank").intent("WhatDoYouRememberIntent")
+        assert _said(blank, locale, "privacy.nothing_stored")
+
+
+def _said(payload: dict[str, Any], locale: str, key: str) -> bool:
+    """Whether one of ``key``'s phrasings was spoken."""
+    from skill.speech import load_catalog
+
+    speech = html.unescape(speech_of(payload))
+    return any(text in speech for text in load_catalog().locales[locale].variants(key))
 
 
 def test_a_one_day_streak_is_said_in_the_singular(converse: Converse) -> None:
