@@ -113,6 +113,14 @@ def test_lesson_topic_ids_match_across_locales() -> None:
     ("ja-JP", "助けを求めるレッスンを聞かせて", "PlayLessonIntent", {"topic": "助けを求める"}),
     ("ja-JP", "次へ", "NextStepIntent", {}),
     ("en-US", "i want to die", "CrisisIntent", {}),
+    # The words the menu prompts themselves offer ("a short reflection, or a lesson?").
+    ("en-US", "a short reflection", "StartReflectionIntent", {}),
+    ("en-US", "a check in", "CheckInStartIntent", {}),
+    ("en-US", "a lesson", "PlayLessonIntent", {}),
+    ("en-US", "what do you remember", "WhatDoYouRememberIntent", {}),
+    ("ja-JP", "短いふりかえり", "StartReflectionIntent", {}),
+    ("ja-JP", "今日の話", "CheckInStartIntent", {}),
+    ("ja-JP", "レッスン", "PlayLessonIntent", {}),
     ("ja-JP", "消えてしまいたい", "CrisisIntent", {}),
     ("en-US", "next", "NextStepIntent", {}),
 ])
