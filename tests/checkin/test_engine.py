@@ -185,6 +185,32 @@ class TestCrisis:
         """If harm-like words describe ordinary events, then there is no crisis."""
         assert not analyze(text, locale).crisis
 
+    @pytest.mark.parametrize("text", [
+        "i want to stop", "i wanna stop", "i'm ready to stop", "i would like to stop here",
+        "let's just leave it", "let's end it there", "leave it there", "i want to be alone",
+        "i want to be done for today",
+    ])
+    def test_stopping_the_conversation_is_not_a_crisis(self, text: str) -> None:
+        """If the person only wants to stop (often in the skill's own words: "we can leave
+        today there"), then there is no crisis reply; "end it" on its own stays a cue."""
+        assert not analyze(text, "en-US").crisis
+        assert analyze("i want to end it", "en-US").crisis
+        assert analyze("i want it all to stop", "en-US").crisis
+
+    @pytest.mark.parametrize(("text", "locale"), [
+        ("i took too many pills", "en-US"),
+        ("i took too many pills by accident", "en-US"),
+        ("i took too much of my medication", "en-US"),
+        ("薬を飲みすぎた", "ja-JP"),
+        ("睡眠薬を多めに飲んでしまった", "ja-JP"),
+    ])
+    def test_an_overdose_already_taken_is_a_crisis(self, text: str, locale: str) -> None:
+        """If the person has taken too much medicine, on purpose or not, then the crisis reply
+        (with 911 / 119) comes; too much wine or too many vitamins is an ordinary day."""
+        assert analyze(text, locale).crisis
+        assert not analyze("i took too many vitamins and had too much wine", "en-US").crisis
+        assert not analyze("お酒を飲みすぎた", "ja-JP").crisis
+
     def test_crisis_inside_a_long_answer(self) -> None:
         """If a crisis sentence ends a long answer, then it is still found."""
         text = "work was fine and lunch was nice " * 100 + "but i want to die"
