@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import subprocess
@@ -94,6 +95,14 @@ def raw_bytes(paths: Iterable[Path]) -> bytes:
 def speech_of(payload: dict[str, Any]) -> str:
     """The SSML of a response payload (empty when silent)."""
     return str(((payload.get("response") or {}).get("outputSpeech") or {}).get("ssml", ""))
+
+
+def said(payload: dict[str, Any], locale: str, key: str) -> bool:
+    """Whether one of message ``key``'s phrasings in ``locale`` was spoken in ``payload``."""
+    from skill.speech import load_catalog
+
+    speech = html.unescape(speech_of(payload))
+    return any(text in speech for text in load_catalog().locales[locale].variants(key))
 
 
 def post(client: FlaskClient, envelope: dict[str, Any], headers: dict[str, str] | None = None) -> Any:

@@ -31,6 +31,12 @@ CRISIS_MORE_KEYS: tuple[str, ...] = (
     "checkin.crisis.more_contacts.3", "checkin.crisis.more_contacts.4",
     "checkin.crisis.more_contacts.end",
 )
+#: Asked after the first contacts of that list, when more remain ("Would you like more?").
+CRISIS_MORE_OFFER_KEY = "checkin.crisis.more_offer"
+#: At most this many contact lines per answer (content brief, section 6).
+CRISIS_MORE_PER_TURN = 2
+#: Said to anything else after the crisis reply: still here, no numbers, a gentle offer.
+CRISIS_LISTENING_KEY = "checkin.crisis.listening"
 #: Spoken when asked to repeat the number.
 CRISIS_REPEAT_KEY = "checkin.crisis.repeat"
 #: Card / screen text with the numbers as digits (not spoken).
@@ -77,9 +83,24 @@ def crisis_reply(history: Sequence[str] = ()) -> FollowUp:
     return FollowUp(key=CRISIS_KEYS[0], then=CRISIS_KEYS[1:], crisis=True)
 
 
-def crisis_more_contacts() -> FollowUp:
-    """The other contacts from the content brief, when the person asks for more."""
-    return FollowUp(key=CRISIS_MORE_KEYS[0], then=CRISIS_MORE_KEYS[1:], crisis=True)
+def crisis_more_contacts(history: Sequence[str] = ()) -> FollowUp:
+    """The next of the other contacts from the content brief, when the person asks for more.
+
+    Two lines at a time (with an offer of more), then the rest with the closing line; once all
+    were said in this conversation (``history``), the main contact again.
+    """
+    left = [key for key in CRISIS_MORE_KEYS if key not in history]
+    if not left:
+        return crisis_repeat()
+    if len(left) <= CRISIS_MORE_PER_TURN + 1:
+        return FollowUp(key=left[0], then=tuple(left[1:]), crisis=True)
+    return FollowUp(key=left[0], then=(*left[1:CRISIS_MORE_PER_TURN], CRISIS_MORE_OFFER_KEY),
+                    crisis=True)
+
+
+def crisis_listening() -> FollowUp:
+    """Anything else said after the crisis reply: stay with the person, gently."""
+    return FollowUp(key=CRISIS_LISTENING_KEY, crisis=True)
 
 
 def crisis_repeat() -> FollowUp:
@@ -122,7 +143,8 @@ def follow_up(reading: Reading, history: Sequence[str] = (), *,
 def all_keys() -> frozenset[str]:
     """Every message key this module can return (for locale-file tests)."""
     keys = {OPEN_KEY, CLOSE_KEY, CLOSE_GOOD_KEY, CLOSE_STEP_KEY, CRISIS_AGAIN_KEY,
-            CRISIS_REPEAT_KEY, CRISIS_CARD_KEY, *REASK_KEYS, *CRISIS_KEYS, *CRISIS_MORE_KEYS}
+            CRISIS_REPEAT_KEY, CRISIS_CARD_KEY, *REASK_KEYS, *CRISIS_KEYS, *CRISIS_MORE_KEYS,
+            CRISIS_MORE_OFFER_KEY, CRISIS_LISTENING_KEY}
     keys |= {TERM_PREFIX + term for term in TERM_IDS}
     polarities: tuple[Polarity, ...] = ("positive", "negative", "neutral", "mixed")
     for polarity in polarities:

@@ -15,13 +15,21 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import get_locale
+from ask_sdk_core.utils import get_locale, is_request_type
 from ask_sdk_model import Response
 from ask_sdk_model.ui import SimpleCard
 
 from skill.checkin import FollowUp, Reading, analyze
-from skill.checkin.followup import crisis_more_contacts, crisis_repeat, crisis_reply, follow_up, opening
+from skill.checkin.followup import (
+    crisis_listening,
+    crisis_more_contacts,
+    crisis_repeat,
+    crisis_reply,
+    follow_up,
+    opening,
+)
 from skill.handlers.base import (
     FREE_SLOT,
     IntentHandler,
@@ -133,18 +141,28 @@ class CrisisMoreContactsHandler(IntentHandler):
     states = (CRISIS_STATE,)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        return crisis_response(Turn(handler_input), crisis_more_contacts())
+        turn = Turn(handler_input)
+        return crisis_response(turn, crisis_more_contacts(_history(turn)))
 
 
-class CrisisStayHandler(IntentHandler):
-    """Anything else said after the crisis reply: stay, gently; never resume the normal script."""
+class CrisisStayHandler(AbstractRequestHandler):
+    """Anything else said after the crisis reply ("thank you", "no", "skip", "pause", words that
+    fit nothing): stay, gently, without the numbers each time; never the menu, never the normal
+    script. Asking for a reflection or a lesson by name still works (their handlers come first),
+    and so do stop, "go home", "what do you remember" and "delete my data"."""
 
-    intents = ("CheckInIntent", "AMAZON.NoIntent", "AMAZON.FallbackIntent")
-    states = (CRISIS_STATE,)
+    #: What the person can still choose to do from here.
+    LEAVING = frozenset({"AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.NavigateHomeIntent",
+                         "DeleteMyDataIntent", "WhatDoYouRememberIntent"})
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return (is_request_type("IntentRequest")(handler_input)
+                and session_state(handler_input) == CRISIS_STATE
+                and intent_name(handler_input) not in self.LEAVING)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn(handler_input)
-        _speak(turn, FollowUp(key="checkin.crisis.stay", crisis=True))
+        _speak(turn, crisis_listening())
         return turn.ask("checkin.crisis.again", listen_freely=True)
 
 
@@ -238,6 +256,6 @@ class ClosingOfferDeclinedHandler(IntentHandler):
 
 #: The crisis guard comes before everything that can take free speech.
 GUARDS = (CrisisGuardHandler(),)
-HANDLERS = (CrisisRepeatHandler(), CrisisMoreContactsHandler(), CrisisStayHandler(),
-            CrisisGoodbyeHandler(), ClosingOfferAcceptedHandler(), ClosingOfferDeclinedHandler(),
+HANDLERS = (CrisisRepeatHandler(), CrisisMoreContactsHandler(), CrisisGoodbyeHandler(),
+            CrisisStayHandler(), ClosingOfferAcceptedHandler(), ClosingOfferDeclinedHandler(),
             CheckInStartHandler(), CheckInAnswerHandler())

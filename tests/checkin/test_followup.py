@@ -17,6 +17,7 @@ from skill.checkin.followup import (
     CRISIS_CARD_KEY,
     CRISIS_KEYS,
     CRISIS_MORE_KEYS,
+    CRISIS_MORE_OFFER_KEY,
     OPEN_KEY,
     REASK_KEYS,
     TERM_IDS,
@@ -133,10 +134,16 @@ class TestCrisis:
         result = follow_up(reading(crisis=True), history=list(CRISIS_KEYS))
         assert result.key == CRISIS_AGAIN_KEY and result.crisis
 
-    def test_more_contacts_and_repeat(self) -> None:
-        """If the person asks for more contacts or a repeat, then those keys are available."""
-        assert crisis_more_contacts().keys == CRISIS_MORE_KEYS
-        assert crisis_repeat().crisis
+    def test_more_contacts_two_at_a_time_then_the_main_number(self) -> None:
+        """If the person asks for more contacts, then at most two come per answer, with an
+        offer of more; then the rest with the closing line; once all were said, the main
+        contact again (content brief: at most two contacts per reply)."""
+        first = crisis_more_contacts(list(CRISIS_KEYS))
+        assert first.keys == (*CRISIS_MORE_KEYS[:2], CRISIS_MORE_OFFER_KEY) and first.crisis
+        second = crisis_more_contacts([*CRISIS_KEYS, *first.keys])
+        assert second.keys == CRISIS_MORE_KEYS[2:]
+        third = crisis_more_contacts([*CRISIS_KEYS, *first.keys, *second.keys])
+        assert third == crisis_repeat() and third.crisis
         assert opening() == FollowUp(key=OPEN_KEY)
 
 

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from skill.simulator.conversation import Conversation
-from tests.conftest import raw_bytes, speech_of
+from tests.conftest import raw_bytes, said, speech_of
 
 Converse = Callable[..., Conversation]
 # Sentences written for these tests (not from the development set).
@@ -177,13 +177,57 @@ class TestCrisis:
         assert NUMBER[locale] in speech_of(again)
 
     def test_more_contacts_on_request(self, converse: Converse, locale: str) -> None:
-        """If the person asks for more, then the other contacts from the brief are given."""
+        """If the person asks for more, then the other contacts from the brief are given, two
+        at a time with an offer of more, then the main number again."""
         conversation = converse(locale)
         _start(conversation)
         conversation.say(DAYS[locale]["crisis"])
-        _, payload = conversation.intent("AMAZON.YesIntent")
-        assert speech_of(payload)
-        assert payload["response"]["shouldEndSession"] is False
+        _, first = conversation.intent("AMAZON.YesIntent")
+        _, second = conversation.intent("AMAZON.YesIntent")
+        _, third = conversation.intent("AMAZON.YesIntent")
+        assert said(first, locale, "checkin.crisis.more_offer")
+        assert said(second, locale, "checkin.crisis.more_contacts.end")
+        assert not said(second, locale, "checkin.crisis.more_contacts")
+        assert said(third, locale, "checkin.crisis.repeat")
+        for payload in (first, second, third):
+            assert payload["response"]["shouldEndSession"] is False
+            assert payload["sessionAttributes"]["state"] == "crisis"
+
+    @pytest.mark.parametrize(("intent", "slots"), [
+        ("AMAZON.FallbackIntent", None), ("AMAZON.NoIntent", None), ("SkipStageIntent", None),
+        ("AMAZON.PauseIntent", None), ("AMAZON.ShuffleOnIntent", None), ("CheckInStartIntent", None),
+    ])
+    def test_anything_else_after_the_crisis_reply_stays_with_the_person(
+            self, converse: Converse, locale: str, intent: str, slots: None) -> None:
+        """If the person says something else after the crisis reply ("thank you", "no",
+        "skip", "pause"), then the skill stays with them: no menu, no normal script, and a
+        different line each time rather than the emergency number again and again."""
+        conversation = converse(locale)
+        conversation.launch()
+        conversation.intent("CrisisIntent")
+        heard = []
+        for _ in range(3):
+            _, payload = conversation.intent(intent)
+            assert payload["sessionAttributes"]["state"] == "crisis"
+            assert payload["response"]["shouldEndSession"] is False
+            assert said(payload, locale, "checkin.crisis.listening")
+            assert not said(payload, locale, "fallback.unhandled_intent")
+            heard.append(speech_of(payload))
+        assert heard[0] != heard[1] and heard[1] != heard[2]
+
+    def test_the_person_can_still_leave_or_ask_what_is_kept(self, converse: Converse,
+                                                             locale: str) -> None:
+        """If the person asks what is remembered after the crisis reply, then they hear it; if
+        they say stop, the session ends with the number once more."""
+        conversation = converse(locale)
+        conversation.launch()
+        conversation.intent("CrisisIntent")
+        _, kept = conversation.intent("WhatDoYouRememberIntent")
+        assert said(kept, locale, "privacy.summary.support")
+        conversation.intent("CrisisIntent")
+        _, bye = conversation.intent("AMAZON.StopIntent")
+        assert said(bye, locale, "checkin.crisis.goodbye")
+        assert bye["response"]["shouldEndSession"] is True
 
     def test_everyday_hyperbole_is_answered_normally(self, converse: Converse, locale: str) -> None:
         """If someone exaggerates ('killing me'), then it is an ordinary check-in answer."""
@@ -243,3 +287,4 @@ class TestClosingOffer:
         _, payload = conversation.intent("AMAZON.NoIntent")
         assert payload["response"]["shouldEndSession"] is True
         assert speech_of(payload)
+

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from typing import Any
 
@@ -10,7 +9,7 @@ import pytest
 from flask import Flask
 
 from skill.simulator.conversation import Conversation
-from tests.conftest import speech_of
+from tests.conftest import said, speech_of
 
 Converse = Callable[..., Conversation]
 LOCALES = ["en-US", "ja-JP"]
@@ -106,8 +105,8 @@ class TestWhatDoYouRemember:
         user = f"amzn1.ask.account.summary-crisis-{locale}"
         converse(locale, user_id=user).intent("CrisisIntent")
         _, payload = converse(locale, user_id=user).intent("WhatDoYouRememberIntent")
-        assert _said(payload, locale, "privacy.summary.support")
-        assert not _said(payload, locale, "privacy.nothing_stored")
+        assert said(payload, locale, "privacy.summary.support")
+        assert not said(payload, locale, "privacy.nothing_stored")
 
     def test_language_and_recent_prompts_are_mentioned(self, converse: Converse,
                                                        locale: str) -> None:
@@ -116,18 +115,11 @@ class TestWhatDoYouRemember:
         user = f"amzn1.ask.account.summary-launch-{locale}"
         converse(locale, user_id=user).launch()
         _, payload = converse(locale, user_id=user).intent("WhatDoYouRememberIntent")
-        assert _said(payload, locale, "privacy.summary.settings")
-        assert not _said(payload, locale, "privacy.summary.support")
+        assert said(payload, locale, "privacy.summary.settings")
+        assert not said(payload, locale, "privacy.summary.support")
         _, blank = converse(locale, user_id=f"{user}-blank").intent("WhatDoYouRememberIntent")
-        assert _said(blank, locale, "privacy.nothing_stored")
+        assert said(blank, locale, "privacy.nothing_stored")
 
-
-def _said(payload: dict[str, Any], locale: str, key: str) -> bool:
-    """Whether one of ``key``'s phrasings was spoken."""
-    from skill.speech import load_catalog
-
-    speech = html.unescape(speech_of(payload))
-    return any(text in speech for text in load_catalog().locales[locale].variants(key))
 
 
 def test_a_one_day_streak_is_said_in_the_singular(converse: Converse) -> None:
