@@ -77,10 +77,11 @@ class WhatDoYouRememberHandler(IntentHandler):
         if user.is_new:
             return turn.say("privacy.nothing_stored").ask("privacy.reprompt")
         turn.say("privacy.summary.intro")
-        if user.streak.count == 1:
+        streak = user.streak.current()
+        if streak == 1:
             turn.say("privacy.summary.streak.one")
-        elif user.streak.count:
-            turn.say("privacy.summary.streak", count=user.streak.count)
+        elif streak:
+            turn.say("privacy.summary.streak", count=streak)
         if len(user.checkin_tags) == 1:
             turn.say("privacy.summary.checkins.one")
         elif user.checkin_tags:

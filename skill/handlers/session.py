@@ -34,8 +34,8 @@ class LaunchHandler(AbstractRequestHandler):
                 return turn.ask(reprompt)
         if user is None or user.is_new:
             turn.say("launch.welcome")
-        elif user.streak.count > 1:
-            turn.say("launch.welcome_back.streak", count=user.streak.count)
+        elif user.streak.current() > 1:
+            turn.say("launch.welcome_back.streak", count=user.streak.current())
         else:
             turn.say("launch.welcome_back")
         return turn.ask("launch.reprompt")

@@ -115,6 +115,14 @@ class Streak:
     def __post_init__(self) -> None:
         _check_count(self.count, "streak count")
 
+    def current(self, today: dt.date | None = None) -> int:
+        """The streak as it stands ``today`` (UTC today when omitted): its count while the last
+        reflection was today or yesterday, else 0 (a streak that lapsed is not one to praise)."""
+        day = today or _today()
+        if self.last_date is None or not day - dt.timedelta(days=1) <= self.last_date <= day:
+            return 0
+        return self.count
+
 
 @dataclass(frozen=True)
 class LessonProgress:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -146,6 +147,27 @@ class TestReturningUsers:
         back_keys = catalog.variants("launch.welcome_back")
         assert any(v in speech_of(first) for v in first_keys)
         assert any(v in speech_of(again) for v in back_keys)
+
+
+    @pytest.mark.parametrize("locale", LOCALES)
+    def test_a_lapsed_streak_is_not_praised(self, converse: Converse, app: Flask,
+                                            locale: str) -> None:
+        """If the last reflection of a 3-day streak was 17 days ago, then the welcome back does
+        not praise a 3-day streak; if it was yesterday, it does."""
+        from skill.speech import load_catalog
+        from skill.storage import Streak, UserRecord
+
+        today = dt.datetime.now(dt.UTC).date()
+        catalog = load_catalog().for_locale(locale)
+        for days_ago, praised in ((17, False), (1, True)):
+            user = f"amzn1.ask.account.lapsed-{locale}-{days_ago}"
+            record = UserRecord(streak=Streak(3, today - dt.timedelta(days=days_ago)))
+            _store(app).put(user, record.with_locale(locale), expected_version=0)
+            _, payload = converse(locale, user_id=user).launch()
+            spoken = speech_of(payload)
+            streak_line = any(v.split("}")[1] in spoken
+                              for v in catalog.variants("launch.welcome_back.streak"))
+            assert streak_line is praised, (days_ago, spoken)
 
 
 class TestSkillDisabled:

@@ -239,6 +239,18 @@ def test_streak_rules() -> None:
     assert nxt.with_reflection(TODAY + dt.timedelta(days=5)).streak.count == 1
 
 
+def test_a_streak_counts_only_while_it_lasts() -> None:
+    """If the last reflection was today or yesterday, then the streak stands; after a gap of a
+    day or more, or before any reflection, it is 0 (the stored count is kept as it was)."""
+    streak = Streak(3, TODAY)
+    assert streak.current(TODAY) == 3
+    assert streak.current(TODAY + dt.timedelta(days=1)) == 3
+    assert streak.current(TODAY + dt.timedelta(days=2)) == 0
+    assert streak.current(TODAY + dt.timedelta(days=17)) == 0
+    assert streak.current(TODAY - dt.timedelta(days=1)) == 0  # a clock behind the record
+    assert Streak().current(TODAY) == 0
+
+
 def test_lesson_needs_aware_time() -> None:
     """If lesson progress has a naive timestamp, then it is refused."""
     with pytest.raises(RecordError, match="timezone-aware"):
