@@ -142,8 +142,9 @@ class StartReflectionHandler(IntentHandler):
             turn.session["offer_ms"] = suggestion
             turn.state = OFFER_STATE
             minutes = suggestion // 60_000
-            return turn.say("reflection.out_of_range", minutes=minutes).ask(
-                "reflection.out_of_range.reprompt", minutes=minutes)
+            one = ".one" if minutes == 1 else ""  # "one minute", never "1 minutes"
+            return turn.say(f"reflection.out_of_range{one}", minutes=minutes).ask(
+                f"reflection.out_of_range.reprompt{one}", minutes=minutes)
         return start_reflection(turn, requested)
 
 

@@ -122,7 +122,13 @@ class TestDuration:
         conversation = converse(locale)
         _, payload = conversation.intent("StartReflectionIntent", {"duration": SlotValue(iso)})
         assert _state(payload) == "reflection_offer"
-        assert str(offer // 60_000) in speech_of(payload)
+        minutes = offer // 60_000
+        spoken = speech_of(payload) + str(payload["response"]["reprompt"])
+        if minutes == 1:  # said in the singular, in the answer and in the reprompt
+            assert ("one minute" if locale == "en-US" else "1分") in spoken
+            assert "1 minutes" not in spoken
+        else:
+            assert str(minutes) in speech_of(payload)
         _, started = conversation.intent("AMAZON.YesIntent")
         assert started["sessionAttributes"]["reflection"]["plan"]["requested_ms"] == offer
 
