@@ -29,6 +29,8 @@ log = get_logger("handlers")
 SAID = "said"
 #: The intent and slot that carry free-form speech (AMAZON.SearchQuery).
 FREE_INTENT = "CheckInIntent"
+#: Session attribute: the last question asked (SSML, reprompt, free speech), for "repeat".
+LAST_ASK_KEY = "last_ask"
 FREE_SLOT = "answer"
 STATE = "state"
 
@@ -150,7 +152,20 @@ class Turn:
             (``Dialog.ElicitSlot`` on ``CheckInIntent``; see README, "Free-form speech").
         """
         self.reprompt.say(reprompt_key, **params)
-        builder = self.hi.response_builder.speak(self.speech.ssml()).ask(self.reprompt.ssml())
+        return self._ask_ssml(self.speech.ssml(), self.reprompt.ssml(), listen_freely)
+
+    def repeat_last_question(self) -> Response | None:
+        """Say the last question of this session again, exactly, still listening the same way
+        (``None`` when nothing was asked yet). What is kept is the skill's own speech."""
+        last = self.session.get(LAST_ASK_KEY)
+        if not isinstance(last, dict) or not all(isinstance(last.get(k), str)
+                                                 for k in ("speech", "reprompt")):
+            return None
+        return self._ask_ssml(last["speech"], last["reprompt"], last.get("free") is True)
+
+    def _ask_ssml(self, speech: str, reprompt: str, listen_freely: bool) -> Response:
+        self.session[LAST_ASK_KEY] = {"speech": speech, "reprompt": reprompt, "free": listen_freely}
+        builder = self.hi.response_builder.speak(speech).ask(reprompt)
         if listen_freely:
             slot = Slot(name=FREE_SLOT, confirmation_status=SlotConfirmationStatus.NONE)
             intent = Intent(name=FREE_INTENT, slots={FREE_SLOT: slot},

@@ -22,6 +22,20 @@ class HelpHandler(IntentHandler):
         return turn.say("help.main").ask("help.reprompt")
 
 
+class RepeatHandler(IntentHandler):
+    """``AMAZON.RepeatIntent`` where no activity has its own "repeat" (the menu, a check-in
+    question, a lesson offer): the last question again, word for word, still listening."""
+
+    intents = ("AMAZON.RepeatIntent",)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn(handler_input)
+        again = turn.repeat_last_question()
+        if again is not None:
+            return again
+        return turn.say("fallback.main").ask("fallback.reprompt")
+
+
 class StopHandler(IntentHandler):
     """``AMAZON.StopIntent`` / ``AMAZON.CancelIntent``: a short goodbye; the session ends."""
 
@@ -82,5 +96,5 @@ class UnhandledRequestHandler(AbstractRequestHandler):
 
 
 #: Registered last, in this order: built-ins, then the catch-alls.
-HANDLERS = (HelpHandler(), StopHandler(), NavigateHomeHandler(), FallbackHandler())
+HANDLERS = (HelpHandler(), RepeatHandler(), StopHandler(), NavigateHomeHandler(), FallbackHandler())
 CATCH_ALLS = (UnhandledIntentHandler(), UnhandledRequestHandler())

@@ -34,6 +34,30 @@ class TestBuiltins:
         assert payload["response"]["shouldEndSession"] is True
         assert conversation.session is None
 
+    def test_repeat_says_the_last_question_again(self, converse: Converse, locale: str) -> None:
+        """If the person says "repeat" at the menu or at the check-in question, then the same
+        question comes again, word for word, still listening for a free answer where it was."""
+        conversation = converse(locale)
+        _, welcome = conversation.launch()
+        _, again = conversation.intent("AMAZON.RepeatIntent")
+        assert speech_of(again) == speech_of(welcome)
+        assert again["response"]["reprompt"] == welcome["response"]["reprompt"]
+        _, question = conversation.intent("CheckInStartIntent")
+        _, repeated = conversation.intent("AMAZON.RepeatIntent")
+        assert speech_of(repeated) == speech_of(question)
+        assert conversation.elicit == ("CheckInIntent", "answer")
+        assert repeated["sessionAttributes"]["state"] == "checkin"
+        _, answered = conversation.say(
+            {"en-US": "my day was awful", "ja-JP": "今日は最悪だった"}[locale])
+        assert answered["sessionAttributes"]["state"] == "checkin"
+
+    def test_repeat_before_any_question_says_what_can_be_asked(self, converse: Converse,
+                                                             locale: str) -> None:
+        """If "repeat" is the first thing said, then the skill says what it can do and listens."""
+        _, payload = converse(locale).intent("AMAZON.RepeatIntent")
+        assert speech_of(payload)
+        assert payload["response"]["shouldEndSession"] is False
+
     def test_navigate_home_offers_menu(self, converse: Converse, locale: str) -> None:
         """If the person goes home, then the menu is offered and the mic stays open."""
         conversation = converse(locale)
