@@ -236,10 +236,24 @@ class RepeatStageHandler(IntentHandler):
         return speak_stage(turn, current_stage(turn), fresh_wording=True)
 
 
+class PauseReflectionHandler(IntentHandler):
+    """``AMAZON.PauseIntent`` in a stage: a pause, not the end; listen for "next" again (the
+    session closes by itself after the reprompt if nothing more is said)."""
+
+    intents = ("AMAZON.PauseIntent",)
+    states = REFLECTION_STATES
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn(handler_input)
+        last = current_stage(turn) == len(STAGE_NAMES) - 1
+        return turn.say("reflection.paused").ask(
+            "reflection.last_reprompt" if last else "reflection.reprompt", listen_freely=True)
+
+
 class StopReflectionHandler(IntentHandler):
     """Stop or cancel in a stage: end kindly; the session ends."""
 
-    intents = ("AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.PauseIntent")
+    intents = ("AMAZON.StopIntent", "AMAZON.CancelIntent")
     states = REFLECTION_STATES
 
     def handle(self, handler_input: HandlerInput) -> Response:
@@ -269,6 +283,6 @@ class StageHelpHandler(IntentHandler):
 #: State-gated handlers first (they override built-ins inside a reflection), then the start.
 HANDLERS = (
     FeelingsStageHandler(), MeaningStageHandler(), ClosingStageHandler(), FinishReflectionHandler(),
-    RepeatStageHandler(), StopReflectionHandler(), StageHelpHandler(),
+    RepeatStageHandler(), PauseReflectionHandler(), StopReflectionHandler(), StageHelpHandler(),
     OfferAcceptedHandler(), OfferDeclinedHandler(), StartReflectionHandler(),
 )

@@ -9,7 +9,7 @@ import pytest
 
 from skill.simulator.conversation import Conversation
 from skill.simulator.nlu import SlotValue
-from tests.conftest import speech_of
+from tests.conftest import said, speech_of
 
 Converse = Callable[..., Conversation]
 LOCALES = ["en-US", "ja-JP"]
@@ -70,6 +70,18 @@ class TestWholeReflection:
         _, again = conversation.intent("AMAZON.RepeatIntent")
         assert _state(again) == "reflection:feelings"
         assert speech_of(again) != speech_of(feelings)
+
+    def test_pause_waits_instead_of_ending(self, converse: Converse, locale: str) -> None:
+        """If the person says pause mid-reflection, then the reflection waits on the same stage
+        and "next" carries on from there."""
+        conversation = converse(locale)
+        conversation.say(START[locale])
+        _, paused = conversation.intent("AMAZON.PauseIntent")
+        assert _state(paused) == "reflection:facts"
+        assert paused["response"]["shouldEndSession"] is False
+        assert said(paused, locale, "reflection.paused")
+        _, feelings = conversation.say(NEXT[locale])
+        assert _state(feelings) == "reflection:feelings"
 
     def test_stop_ends_kindly(self, converse: Converse, locale: str) -> None:
         """If the person says stop mid-reflection, then it ends with kind words."""
