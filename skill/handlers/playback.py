@@ -281,6 +281,28 @@ class NextLessonHandler(_StepIntentHandler):
         return intent_name(handler_input) != "NextStepIntent" or _lesson_in_context(handler_input)
 
 
+class HeardYesHandler(_StepIntentHandler):
+    """"Yes" to "the next one?" after a lesson heard as SSML (no AudioPlayer): the next lesson."""
+
+    intents = ("AMAZON.YesIntent",)
+    step = 1
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return super().can_handle(handler_input) and session_state(handler_input) == HEARD_STATE
+
+
+class HeardNoHandler(IntentHandler):
+    """"No" to "the next one?" after a lesson heard as SSML: the other things to do."""
+
+    intents = ("AMAZON.NoIntent",)
+    states = (HEARD_STATE,)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn(handler_input)
+        turn.state = "menu"
+        return turn.say("lessons.offer.declined").ask("menu.reprompt")
+
+
 class PreviousLessonHandler(_StepIntentHandler):
     """``AMAZON.PreviousIntent``: the lesson before; on the first, offer to start it over."""
 
@@ -326,5 +348,6 @@ HANDLERS = (
     PlaybackFinishedHandler(), PlaybackFailedHandler(),
     PlayCommandHandler(), PauseCommandHandler(), NextCommandHandler(), PreviousCommandHandler(),
     PauseLessonHandler(), StopLessonHandler(), ResumeHandler(), NextLessonHandler(),
+    HeardYesHandler(), HeardNoHandler(),
     PreviousLessonHandler(), StartOverHandler(), LoopShuffleHandler(),
 )

@@ -278,6 +278,19 @@ class TestWithoutAudioPlayer:
         _, payload = conversation.say({"en-US": "next", "ja-JP": "次へ"}[locale])
         assert "lesson-small-request.mp3" in speech_of(payload)
 
+    def test_yes_plays_the_next_clip_and_no_offers_the_rest(self, converse: Converse,
+                                                             locale: str) -> None:
+        """If the person answers "the next one?" after an SSML lesson, then yes plays the next
+        lesson and no offers the other things to do; neither is a dead end."""
+        conversation = converse(locale, audio_player=False)
+        conversation.say(PLAY[locale])
+        _, yes = conversation.intent("AMAZON.YesIntent")
+        assert "lesson-small-request.mp3" in speech_of(yes)
+        _, no = conversation.intent("AMAZON.NoIntent")
+        assert no["sessionAttributes"]["state"] == "menu"
+        assert no["response"]["shouldEndSession"] is False
+        assert no["response"]["reprompt"]
+
     def test_continue_plays_from_the_start_and_says_so(self, converse: Converse, db_path: str,
                                                        locale: str) -> None:
         """If a half-heard lesson is continued on such a device, then it plays whole (SSML
