@@ -359,11 +359,14 @@ def current_lesson(turn: Turn, lessons: tuple[Lesson, ...]) -> Lesson | None:
     return None
 
 
-def _answer_followup(turn: Turn, lesson_id: object, stayed: bool) -> Response:
+def _answer_followup(turn: Turn, lesson_id: object, stayed: bool | None) -> Response:
+    """Answer "did anything stay with you?": yes (``True``), no (``False``), or something said
+    in the person's own words (``None``: thanked for, never stored); then offer the next one."""
     lessons = catalog_for(turn)
     lesson = lookup(lessons, lesson_id if isinstance(lesson_id, str) else None)
     following = adjacent_lesson(lessons, lesson.id, 1) if lesson is not None else None
-    key = "lessons.followup.glad" if stayed else "lessons.followup.thanks"
+    key = {True: "lessons.followup.glad", False: "lessons.followup.thanks",
+           None: "lessons.followup.heard"}[stayed]
     if following is not None:
         return offer_play(turn, key, following, title=following.title)
     turn.state = "menu"
@@ -526,6 +529,26 @@ class OfferNoHandler(IntentHandler):
         return turn.say("lessons.offer.declined").ask("menu.reprompt")
 
 
+class FollowupWordsHandler(IntentHandler):
+    """Words instead of yes or no to "did anything from that lesson stay with you?" (speech
+    that fits nothing, or a sentence with a carrier phrase): thanked for, and the next lesson
+    offered; not read as a day check-in. Crisis words were caught before this."""
+
+    intents = ("AMAZON.FallbackIntent", "CheckInIntent")
+    states = (OFFER_STATE,)
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        if not super().can_handle(handler_input):
+            return False
+        data = handler_input.attributes_manager.session_attributes.get(OFFER_KEY)
+        return isinstance(data, dict) and data.get("kind") == "followup"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn(handler_input)
+        data = turn.session.get(OFFER_KEY)
+        return _answer_followup(turn, data.get("id") if isinstance(data, dict) else None, None)
+
+
 class OfferFallbackHandler(IntentHandler):
     """``AMAZON.FallbackIntent`` while a lesson offer is open: ask the yes/no question again."""
 
@@ -546,6 +569,6 @@ class OfferFallbackHandler(IntentHandler):
 
 #: Offers (state-gated) first, then the explicit lesson intents.
 HANDLERS = (
-    OfferYesHandler(), OfferNoHandler(), OfferFallbackHandler(),
+    OfferYesHandler(), OfferNoHandler(), FollowupWordsHandler(), OfferFallbackHandler(),
     PlayLessonHandler(), ListLessonsHandler(), ResumeLessonHandler(),
 )

@@ -23,7 +23,7 @@ from skill.lessons.catalog import CATALOG_DIR, encode_token, load_lessons
 from skill.simulator.conversation import Conversation
 from skill.simulator.nlu import SlotValue
 from skill.storage import LessonProgress, UserRecord, open_store
-from tests.conftest import speech_of
+from tests.conftest import said, speech_of
 
 Converse = Callable[..., Conversation]
 LOCALES = ["en-US", "ja-JP"]
@@ -331,6 +331,24 @@ class TestReturningPrompt:
         assert stored(db_path).ask_about_lesson is None
         again, _ = launch_turn(db_path, locale)
         assert returning_prompt(again) is None
+
+    @pytest.mark.parametrize(("intent", "slots"), [
+        ("AMAZON.FallbackIntent", None),
+        ("CheckInIntent", {"answer": SlotValue("asking is not weak")}),
+    ])
+    def test_words_instead_of_yes_or_no_are_thanked_for(
+            self, converse: Converse, db_path: str, locale: str, intent: str,
+            slots: dict[str, SlotValue] | None) -> None:
+        """If the person answers "did anything stay with you?" in their own words, then they
+        are thanked and offered the next lesson; the words are not taken as a day check-in."""
+        store(db_path, UserRecord(ask_about_lesson="why-hard").with_lesson(
+            progress("why-hard", locale, 90_000, True)))
+        conversation = converse(locale, user_id=USER)
+        conversation.launch()
+        _, payload = conversation.intent(intent, slots)
+        assert said(payload, locale, "lessons.followup.heard")
+        assert payload["sessionAttributes"]["state"] == "lesson:offer"
+        assert stored(db_path).checkin_tags == ()
 
     def test_partway_lesson_is_offered(self, db_path: str, locale: str) -> None:
         """If a lesson was left partway, then the launch offers to continue it."""
