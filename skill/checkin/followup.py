@@ -60,10 +60,10 @@ _FAMILY: dict[str, str] = {
     "frustrated": "angry", "anxious": "anxious", "stressed": "anxious", "overwhelmed": "anxious",
     "lonely": "lonely", "embarrassed": "embarrassed", "guilty": "embarrassed", "happy": "happy",
     "excited": "happy", "loved": "happy", "hopeful": "happy", "proud": "proud",
-    "grateful": "grateful", "calm": "calm", "relieved": "calm",
+    "grateful": "grateful", "calm": "calm", "relieved": "calm", "grief": "grief",
 }
-_ASK_MEANING = frozenset({"tired", "sad", "angry", "anxious", "lonely", "embarrassed"})
-_ASK_STEP = frozenset({"tired", "lonely", "anxious"})
+_ASK_MEANING = frozenset({"tired", "sad", "angry", "anxious", "lonely", "embarrassed", "grief"})
+_ASK_STEP = frozenset({"tired", "lonely", "anxious", "grief"})
 _SAVOUR_MEANING = frozenset({"happy", "proud", "grateful", "calm"})
 _PROMPT_PREFIXES = ("checkin.ask.", "checkin.savour.", "checkin.reask")
 
@@ -186,6 +186,10 @@ def _candidates(reading: Reading, stage: Stage) -> list[str]:
             keys += [base + "next_step.share", base + "next_step.keep"]
         return keys
     base = "checkin.ask."
+    if "grief" in families:
+        # A death or a loss is met with sorrow first, whatever stage the answer reached (the
+        # key is skipped once said), never with a question about "things".
+        keys.append(base + "feelings.grief")
     if stage == "feelings":
         if reading.polarity == "mixed":
             keys.append(base + "feelings.mixed")

@@ -211,6 +211,25 @@ class TestCrisis:
         assert not analyze("i took too many vitamins and had too much wine", "en-US").crisis
         assert not analyze("お酒を飲みすぎた", "ja-JP").crisis
 
+    @pytest.mark.parametrize(("text", "locale", "grief"), [
+        ("my dog died today", "en-US", True),
+        ("my grandmother passed away on sunday", "en-US", True),
+        ("it's a year since i lost my dad", "en-US", True),
+        ("my laptop died during the call", "en-US", False),
+        ("i lost my keys again", "en-US", False),
+        ("祖母が亡くなった", "ja-JP", True),
+        ("飼い猫が死んでしまった", "ja-JP", True),
+        ("パソコンが死んだ", "ja-JP", False),
+    ])
+    def test_a_death_or_loss_is_grief(self, text: str, locale: str, grief: bool) -> None:
+        """If a person or an animal died, then the reading says grief (and the day is not a
+        neutral one); a laptop that "died" or lost keys are no loss of that kind."""
+        reading = analyze(text, locale)
+        assert ("grief" in reading.emotions) is grief
+        if grief:
+            assert reading.polarity in ("negative", "mixed")
+            assert not reading.crisis
+
     def test_crisis_inside_a_long_answer(self) -> None:
         """If a crisis sentence ends a long answer, then it is still found."""
         text = "work was fine and lunch was nice " * 100 + "but i want to die"

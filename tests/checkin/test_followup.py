@@ -129,6 +129,15 @@ class TestCrisis:
         history = [OPEN_KEY, "checkin.ask.feelings", "checkin.ask.meaning", "checkin.ask.x"]
         assert follow_up(reading(crisis=True), history=history).crisis
 
+    def test_a_loss_is_met_with_sorrow_first(self) -> None:
+        """If the answer tells of a death or a loss, then the first follow-up offers sorrow,
+        whatever stage the answer reached, and the next one goes deeper gently."""
+        grief = reading(polarity="negative", emotions=("grief",), stage="feelings")
+        first = follow_up(grief, history=[OPEN_KEY])
+        assert first.key == "checkin.ask.feelings.grief"
+        second = follow_up(grief, history=[OPEN_KEY, first.key])
+        assert second.key == "checkin.ask.meaning.grief"
+
     def test_crisis_again(self) -> None:
         """If the crisis reply was already given, then a shorter reply with the number follows."""
         result = follow_up(reading(crisis=True), history=list(CRISIS_KEYS))
