@@ -232,6 +232,20 @@ class CheckInAnswerHandler(IntentHandler):
         turn.remember(user.pruned().with_checkin_tag(tag))
 
 
+class CheckInSkipHandler(IntentHandler):
+    """"Skip", "next" or "done" during a check-in: no more questions; a kind close and the
+    offer of a reflection or a lesson (nothing is stored from the unanswered question)."""
+
+    intents = ("SkipStageIntent", "NextStepIntent", "AMAZON.NextIntent")
+    states = (CHECKIN_STATE,)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = Turn(handler_input)
+        turn.session.pop(SESSION_KEY, None)
+        turn.state = CLOSED_STATE
+        return turn.say("checkin.skipped").ask("menu.reprompt")
+
+
 class ClosingOfferAcceptedHandler(IntentHandler):
     """"Yes" to "a reflection, or a lesson?": ask which, kindly."""
 
@@ -257,5 +271,6 @@ class ClosingOfferDeclinedHandler(IntentHandler):
 #: The crisis guard comes before everything that can take free speech.
 GUARDS = (CrisisGuardHandler(),)
 HANDLERS = (CrisisRepeatHandler(), CrisisMoreContactsHandler(), CrisisGoodbyeHandler(),
-            CrisisStayHandler(), ClosingOfferAcceptedHandler(), ClosingOfferDeclinedHandler(),
+            CrisisStayHandler(), CheckInSkipHandler(), ClosingOfferAcceptedHandler(),
+            ClosingOfferDeclinedHandler(),
             CheckInStartHandler(), CheckInAnswerHandler())

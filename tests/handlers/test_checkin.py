@@ -99,6 +99,19 @@ class TestCheckIn:
         assert payload["sessionAttributes"]["state"] in ("checkin", "checkin_closed")
         assert payload["response"]["shouldEndSession"] is False
 
+    @pytest.mark.parametrize("intent", ["SkipStageIntent", "NextStepIntent", "AMAZON.NextIntent"])
+    def test_skip_closes_kindly_with_an_offer(self, converse: Converse, locale: str,
+                                              intent: str) -> None:
+        """If the person says skip, next or done instead of answering, then the check-in ends
+        kindly with the offer of a reflection or a lesson, never "I can't do that"."""
+        conversation = converse(locale)
+        _start(conversation)
+        _, payload = conversation.intent(intent)
+        assert said(payload, locale, "checkin.skipped")
+        assert payload["sessionAttributes"]["state"] == "checkin_closed"
+        _, which = conversation.intent("AMAZON.YesIntent")
+        assert which["sessionAttributes"]["state"] == "menu"
+
     def test_one_shot_answer_from_the_menu(self, converse: Converse, locale: str) -> None:
         """If the person opens with 'my day was ...', then the check-in starts right there."""
         carrier = {"en-US": "my day was rough", "ja-JP": "今日は疲れた一日だった"}
