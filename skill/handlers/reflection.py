@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
-from skill.handlers.base import IntentHandler, Turn, intent_name
+from skill.handlers.base import FREE_SLOT, IntentHandler, Turn, intent_name
 from skill.lessons.catalog import Intro, LessonCatalogError, lesson_url, load_intros
 from skill.logs import get_logger
 from skill.reflection import (
@@ -276,8 +276,12 @@ class StageHelpHandler(IntentHandler):
         turn = Turn(handler_input)
         name = STAGE_NAMES[current_stage(turn)]
         last = name == STAGE_NAMES[-1]
-        return turn.say(f"reflection.help.{name}").ask(
-            "reflection.last_reprompt" if last else "reflection.reprompt", listen_freely=True)
+        reprompt = "reflection.last_reprompt" if last else "reflection.reprompt"
+        if turn.slot(FREE_SLOT):
+            # The stage's question was answered aloud (the words are not kept): a short thanks,
+            # then the way on, rather than instructions as if nothing had been said.
+            return turn.say("reflection.heard").ask(reprompt, listen_freely=True)
+        return turn.say(f"reflection.help.{name}").ask(reprompt, listen_freely=True)
 
 
 #: State-gated handlers first (they override built-ins inside a reflection), then the start.

@@ -83,6 +83,17 @@ class TestWholeReflection:
         _, feelings = conversation.say(NEXT[locale])
         assert _state(feelings) == "reflection:feelings"
 
+    def test_answering_the_stage_aloud_is_thanked(self, converse: Converse, locale: str) -> None:
+        """If the person answers a stage's question aloud, then a short thanks comes and the
+        stage stays, rather than instructions as if nothing had been said."""
+        conversation = converse(locale)
+        conversation.say(START[locale])
+        _, payload = conversation.say(
+            {"en-US": "i was at work and my boss yelled", "ja-JP": "職場で上司に怒鳴られた"}[locale])
+        assert said(payload, locale, "reflection.heard")
+        assert not said(payload, locale, "reflection.help.facts")
+        assert _state(payload) == "reflection:facts"
+
     def test_stop_ends_kindly(self, converse: Converse, locale: str) -> None:
         """If the person says stop mid-reflection, then it ends with kind words."""
         conversation = converse(locale)
