@@ -26,6 +26,14 @@ def _finish_reflection(conversation: Conversation) -> None:
         conversation.intent("NextStepIntent")
 
 
+def _asked_to_delete(converse: Converse, locale: str, user: str) -> Conversation:
+    """A person with a one-day streak, in a new session, who has just said "delete my data"."""
+    _finish_reflection(converse(locale, user_id=user))
+    conversation = converse(locale, user_id=user)
+    conversation.intent("DeleteMyDataIntent")
+    return conversation
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 class TestDeleteMyData:
     def test_delete_needs_confirmation(self, converse: Converse, app: Flask, locale: str) -> None:
@@ -45,9 +53,7 @@ class TestDeleteMyData:
     def test_no_keeps_everything(self, converse: Converse, app: Flask, locale: str) -> None:
         """If the person says no at the confirmation, then the data stays."""
         user = f"amzn1.ask.account.keep-{locale}"
-        _finish_reflection(converse(locale, user_id=user))
-        conversation = converse(locale, user_id=user)
-        conversation.intent("DeleteMyDataIntent")
+        conversation = _asked_to_delete(converse, locale, user)
         _, payload = conversation.intent("AMAZON.NoIntent")
         assert payload["sessionAttributes"]["state"] == "menu"
         assert _store(app).get(user).record.streak.count == 1
@@ -60,9 +66,7 @@ class TestDeleteMyData:
         """If the person says "repeat", "help" or something unclear at the confirmation, then
         the question is asked again, and only a yes after it deletes."""
         user = f"amzn1.ask.account.detour-{locale}-{detour}"
-        _finish_reflection(converse(locale, user_id=user))
-        conversation = converse(locale, user_id=user)
-        _, asked = conversation.intent("DeleteMyDataIntent")
+        conversation = _asked_to_delete(converse, locale, user)
         _, again = conversation.intent(detour)
         assert again["sessionAttributes"]["state"] == "confirm_delete"
         assert again["response"]["reprompt"]
@@ -75,9 +79,7 @@ class TestDeleteMyData:
         """If something the skill cannot do here comes between the confirmation and a "yes",
         then the answer offers the menu and the "yes" no longer deletes anything."""
         user = f"amzn1.ask.account.lapse-{locale}"
-        _finish_reflection(converse(locale, user_id=user))
-        conversation = converse(locale, user_id=user)
-        conversation.intent("DeleteMyDataIntent")
+        conversation = _asked_to_delete(converse, locale, user)
         _, offered = conversation.intent("AMAZON.ShuffleOnIntent")
         assert offered["sessionAttributes"]["state"] == "menu"
         conversation.intent("AMAZON.YesIntent")
