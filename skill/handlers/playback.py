@@ -311,13 +311,20 @@ class PreviousLessonHandler(_StepIntentHandler):
 
 
 class StartOverHandler(_PlayerIntentHandler):
-    """``AMAZON.StartOverIntent`` / ``RepeatIntent`` with a lesson as the context: the same
-    lesson from the beginning."""
+    """``AMAZON.StartOverIntent`` with a lesson as the context, or ``RepeatIntent`` while a
+    lesson plays or was just heard: the same lesson from the beginning. "Repeat" after a
+    question (a stopped lesson still sits in the player at the next launch) repeats the
+    question instead, and the lesson's place is kept."""
 
     intents = ("AMAZON.StartOverIntent", "AMAZON.RepeatIntent")
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return super().can_handle(handler_input) and _lesson_in_context(handler_input)
+        if not (super().can_handle(handler_input) and _lesson_in_context(handler_input)):
+            return False
+        if intent_name(handler_input) != "AMAZON.RepeatIntent":
+            return True
+        player = player_state(handler_input)
+        return session_state(handler_input) == HEARD_STATE or (player is not None and player.active)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn(handler_input)

@@ -129,6 +129,21 @@ class TestWholeFlow:
         assert play_of(resumed)["offsetInMilliseconds"] == 50_000
 
 
+    def test_repeat_at_the_next_launch_repeats_the_question(self, converse: Converse,
+                                                           db_path: str, locale: str) -> None:
+        """If a stopped lesson still sits in the player when the skill asks "shall we pick it
+        up?", then "repeat" asks that again; it does not restart the lesson from 0."""
+        conversation = playing(converse, locale)
+        conversation.say(PAUSE[locale])
+        conversation.event("AudioPlayer.PlaybackStopped", {"offsetInMilliseconds": "42000"})
+        _, offer = conversation.launch()
+        _, again = conversation.intent("AMAZON.RepeatIntent")
+        assert speech_of(again) == speech_of(offer)
+        assert not directives(again)
+        lesson = stored(db_path, conversation.user_id).lesson
+        assert lesson is not None and lesson.offset_ms == 42000
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 class TestEvents:
     @pytest.mark.parametrize("event", EVENTS)
