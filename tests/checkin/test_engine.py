@@ -188,7 +188,7 @@ class TestCrisis:
     @pytest.mark.parametrize("text", [
         "i want to stop", "i wanna stop", "i'm ready to stop", "i would like to stop here",
         "let's just leave it", "let's end it there", "leave it there", "i want to be alone",
-        "i want to be done for today",
+        "i want to be done for today", "let it be", "just leave it be",
     ])
     def test_stopping_the_conversation_is_not_a_crisis(self, text: str) -> None:
         """If the person only wants to stop (often in the skill's own words: "we can leave
@@ -196,6 +196,15 @@ class TestCrisis:
         assert not analyze(text, "en-US").crisis
         assert analyze("i want to end it", "en-US").crisis
         assert analyze("i want it all to stop", "en-US").crisis
+
+    @pytest.mark.parametrize("text", ["このままにしておきたい", "そのままでいいです", "もう寝たい",
+                                      "今日はもう寝たいです"])
+    def test_japanese_wishes_to_stop_are_not_a_crisis(self, text: str) -> None:
+        """If the person only wants to leave it there or go to sleep, then there is no crisis
+        reply; 「このまま消えたい」 and a wish never to wake up still are."""
+        assert not analyze(text, "ja-JP").crisis
+        assert analyze("このまま消えたい", "ja-JP").crisis
+        assert analyze("もう寝たい、二度と起きたくない", "ja-JP").crisis
 
     @pytest.mark.parametrize(("text", "locale"), [
         ("i took too many pills", "en-US"),
