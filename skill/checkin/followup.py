@@ -8,6 +8,7 @@ All keys live in ``skill/locales/<locale>/checkin.yaml``; nothing here is spoken
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from skill.checkin.model import STAGES, FollowUp, Polarity, Reading, Stage
@@ -37,6 +38,8 @@ CRISIS_MORE_OFFER_KEY = "checkin.crisis.more_offer"
 CRISIS_MORE_PER_TURN = 2
 #: Said to anything else after the crisis reply: still here, no numbers, a gentle offer.
 CRISIS_LISTENING_KEY = "checkin.crisis.listening"
+#: The same without any offer: after a "no", or once every contact was given.
+CRISIS_QUIET_KEY = "checkin.crisis.quiet"
 #: Spoken when asked to repeat the number.
 CRISIS_REPEAT_KEY = "checkin.crisis.repeat"
 #: Card / screen text with the numbers as digits (not spoken).
@@ -98,8 +101,11 @@ def crisis_more_contacts(history: Sequence[str] = ()) -> FollowUp:
                     crisis=True)
 
 
-def crisis_listening() -> FollowUp:
-    """Anything else said after the crisis reply: stay with the person, gently."""
+def crisis_listening(history: Sequence[str] = (), declined: bool = False) -> FollowUp:
+    """Anything else said after the crisis reply: stay with the person, gently. The line
+    offers another contact unless the person just said no, or every contact was given."""
+    if declined or all(key in history for key in CRISIS_MORE_KEYS):
+        return FollowUp(key=CRISIS_QUIET_KEY, crisis=True)
     return FollowUp(key=CRISIS_LISTENING_KEY, crisis=True)
 
 
@@ -119,6 +125,12 @@ def follow_up(reading: Reading, history: Sequence[str] = (), *,
     """
     if reading.crisis:
         return crisis_reply(history)
+    if "grief" not in reading.emotions and any(key.endswith(".grief") for key in history):
+        # Later answers in a check-in about a loss stay with the loss: a fond memory ("his
+        # happy face every morning") is bittersweet, never a "good day" to savour.
+        polarity = "mixed" if reading.polarity == "positive" else reading.polarity
+        reading = dataclasses.replace(reading, emotions=("grief", *reading.emotions),
+                                      polarity=polarity)
     recent = set(history)
     answers = 1 + sum(1 for key in history if key.startswith(_PROMPT_PREFIXES))
     if answers >= max_turns:
@@ -144,7 +156,7 @@ def all_keys() -> frozenset[str]:
     """Every message key this module can return (for locale-file tests)."""
     keys = {OPEN_KEY, CLOSE_KEY, CLOSE_GOOD_KEY, CLOSE_STEP_KEY, CRISIS_AGAIN_KEY,
             CRISIS_REPEAT_KEY, CRISIS_CARD_KEY, *REASK_KEYS, *CRISIS_KEYS, *CRISIS_MORE_KEYS,
-            CRISIS_MORE_OFFER_KEY, CRISIS_LISTENING_KEY}
+            CRISIS_MORE_OFFER_KEY, CRISIS_LISTENING_KEY, CRISIS_QUIET_KEY}
     keys |= {TERM_PREFIX + term for term in TERM_IDS}
     polarities: tuple[Polarity, ...] = ("positive", "negative", "neutral", "mixed")
     for polarity in polarities:

@@ -162,7 +162,8 @@ class CrisisStayHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn(handler_input)
-        _speak(turn, crisis_listening())
+        declined = intent_name(handler_input) == "AMAZON.NoIntent"
+        _speak(turn, crisis_listening(_history(turn), declined))
         return turn.ask("checkin.crisis.again", listen_freely=True)
 
 

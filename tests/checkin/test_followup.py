@@ -137,6 +137,13 @@ class TestCrisis:
         assert first.key == "checkin.ask.feelings.grief"
         second = follow_up(grief, history=[OPEN_KEY, first.key])
         assert second.key == "checkin.ask.meaning.grief"
+        # A later answer that names no loss ("i feel empty", then a fond memory) stays with it,
+        # and the check-in never closes as a good day.
+        empty = follow_up(reading(polarity="negative", stage="feelings"), history=[OPEN_KEY, first.key])
+        assert empty.key == "checkin.ask.meaning.grief"
+        fond = reading(polarity="positive", emotions=("happy",))
+        close = follow_up(fond, history=[OPEN_KEY, first.key, second.key, "checkin.ask.x"])
+        assert close.closing and close.key != CLOSE_GOOD_KEY
 
     def test_crisis_again(self) -> None:
         """If the crisis reply was already given, then a shorter reply with the number follows."""

@@ -207,7 +207,7 @@ class TestCrisis:
             assert payload["sessionAttributes"]["state"] == "crisis"
 
     @pytest.mark.parametrize(("intent", "slots"), [
-        ("AMAZON.FallbackIntent", None), ("AMAZON.NoIntent", None), ("SkipStageIntent", None),
+        ("AMAZON.FallbackIntent", None), ("SkipStageIntent", None),
         ("AMAZON.PauseIntent", None), ("AMAZON.ShuffleOnIntent", None), ("CheckInStartIntent", None),
     ])
     def test_anything_else_after_the_crisis_reply_stays_with_the_person(
@@ -227,6 +227,21 @@ class TestCrisis:
             assert not said(payload, locale, "fallback.unhandled_intent")
             heard.append(speech_of(payload))
         assert heard[0] != heard[1] and heard[1] != heard[2]
+
+    def test_no_is_respected_and_no_contact_is_offered_twice(self, converse: Converse,
+                                                           locale: str) -> None:
+        """If the person says no to another contact, then the skill just stays, without asking
+        again; once every contact was given, it no longer offers "another place"."""
+        conversation = converse(locale)
+        conversation.launch()
+        conversation.intent("CrisisIntent")
+        _, no = conversation.intent("AMAZON.NoIntent")
+        assert said(no, locale, "checkin.crisis.quiet")
+        assert not said(no, locale, "checkin.crisis.listening")
+        for _ in range(2):
+            conversation.intent("AMAZON.YesIntent")  # every other contact, two at a time
+        _, later = conversation.intent("AMAZON.FallbackIntent")
+        assert said(later, locale, "checkin.crisis.quiet")
 
     def test_the_person_can_still_leave_or_ask_what_is_kept(self, converse: Converse,
                                                              locale: str) -> None:
