@@ -17,7 +17,7 @@ from ask_sdk_runtime.dispatch_components import GenericRequestHandlerChain, Gene
 
 from skill.config import Settings
 from skill.errors import StorageUnavailableError
-from skill.handlers import errors, registry
+from skill.handlers import errors, privacy, registry
 from skill.handlers.base import BEST_EFFORT_KEY, SETTINGS_KEY, IntentHandler, intent_name
 from skill.logs import get_logger
 from skill.storage import open_store
@@ -99,6 +99,7 @@ def build_skill(settings: Settings, persistence: AbstractPersistenceAdapter | No
     for handler in registry.request_handlers():
         builder.add_request_handler(handler)
     builder.add_global_request_interceptor(SettingsInterceptor(settings))
+    builder.add_global_response_interceptor(privacy.ConfirmationLapse())
     builder.add_global_response_interceptor(SaveUserInterceptor())
     for exception_handler in errors.HANDLERS:
         builder.add_exception_handler(exception_handler)

@@ -33,6 +33,8 @@ FREE_INTENT = "CheckInIntent"
 LAST_ASK_KEY = "last_ask"
 FREE_SLOT = "answer"
 STATE = "state"
+#: Request attribute: a handler set the session state during this request.
+STATE_SET_KEY = "state_set"
 
 
 class Turn:
@@ -71,6 +73,7 @@ class Turn:
     @state.setter
     def state(self, value: str) -> None:
         self.session[STATE] = value
+        self.hi.attributes_manager.request_attributes[STATE_SET_KEY] = True
 
     def _slot(self, name: str) -> Any:
         if intent_name(self.hi) is None:

@@ -8,7 +8,6 @@ from ask_sdk_core.utils import is_request_type
 from ask_sdk_model import Response
 
 from skill.handlers.base import IntentHandler, Turn
-from skill.handlers.privacy import CONFIRM_STATE
 
 
 class HelpHandler(IntentHandler):
@@ -72,11 +71,7 @@ class UnhandledIntentHandler(AbstractRequestHandler):
         return is_request_type("IntentRequest")(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        turn = Turn(handler_input)
-        if turn.state == CONFIRM_STATE:
-            # The answer offers the menu: a "yes" after it must not delete anything.
-            turn.state = "menu"
-        return turn.say("fallback.unhandled_intent").ask("fallback.reprompt")
+        return Turn(handler_input).say("fallback.unhandled_intent").ask("fallback.reprompt")
 
 
 class UnhandledRequestHandler(AbstractRequestHandler):
@@ -90,8 +85,6 @@ class UnhandledRequestHandler(AbstractRequestHandler):
         turn = Turn(handler_input)
         if not turn.has_session:
             return turn.silent()
-        if turn.state == CONFIRM_STATE:
-            turn.state = "menu"  # as above: the menu is offered, the confirmation lapses
         return turn.say("fallback.unknown_request").ask("fallback.reprompt")
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ask_sdk_core.dispatch_components import AbstractRequestHandler
+from ask_sdk_core.dispatch_components import AbstractRequestHandler, AbstractResponseInterceptor
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_request_type
 from ask_sdk_model import Response
 
-from skill.handlers.base import IntentHandler, Turn
+from skill.handlers.base import STATE, STATE_SET_KEY, IntentHandler, Turn
 from skill.lessons.catalog import LessonCatalogError, LessonNotFoundError, get_lesson, load_lessons
 from skill.logs import get_logger
 from skill.storage.adapter import user_id_of
@@ -63,7 +63,24 @@ class ConfirmDeleteAgainHandler(IntentHandler):
     states = (CONFIRM_STATE,)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        return Turn(handler_input).say("privacy.confirm_delete").ask("privacy.confirm_delete.reprompt")
+        turn = Turn(handler_input)
+        turn.state = CONFIRM_STATE  # asked again: open for one more answer
+        return turn.say("privacy.confirm_delete").ask("privacy.confirm_delete.reprompt")
+
+
+class ConfirmationLapse(AbstractResponseInterceptor):
+    """The delete confirmation is open for the one answer right after it. Whatever else
+    answered the person in between ("what do you remember", a catch-all, a lesson control)
+    left the state as it was; the confirmation lapses then, so a later "yes", which answers
+    something else, never deletes anything."""
+
+    def process(self, handler_input: HandlerInput, response: Response) -> None:
+        if handler_input.request_envelope.session is None:
+            return  # AudioPlayer events and the like: no session, no confirmation
+        session = handler_input.attributes_manager.session_attributes
+        if (isinstance(session, dict) and session.get(STATE) == CONFIRM_STATE
+                and not handler_input.attributes_manager.request_attributes.get(STATE_SET_KEY)):
+            session[STATE] = "menu"
 
 
 class WhatDoYouRememberHandler(IntentHandler):
@@ -95,8 +112,10 @@ class WhatDoYouRememberHandler(IntentHandler):
                 pass  # the lesson's place is still stored; it just cannot be named now
         if user.crisis_count:
             turn.say("privacy.summary.support")
-        if user.preferences.locale or user.recent_prompts or user.ask_about_lesson:
+        if user.recent_prompts:
             turn.say("privacy.summary.settings")
+        elif user.preferences.locale:
+            turn.say("privacy.summary.language")
         return turn.say("privacy.summary.outro").ask("privacy.reprompt")
 
 

@@ -74,6 +74,19 @@ class TestDeleteMyData:
         conversation.intent("AMAZON.YesIntent")
         assert not _store(app).get(user).exists
 
+    @pytest.mark.parametrize("between", ["WhatDoYouRememberIntent", "AMAZON.PauseIntent",
+                                         "ListLessonsIntent"])
+    def test_yes_after_another_answer_deletes_nothing(self, converse: Converse, app: Flask,
+                                                      locale: str, between: str) -> None:
+        """If the skill answered something else between the confirmation and a "yes" (what
+        it remembers, a player control, the lesson list), then that "yes" deletes nothing."""
+        user = f"amzn1.ask.account.between-{locale}-{between}"
+        conversation = _asked_to_delete(converse, locale, user)
+        _, answered = conversation.intent(between)
+        assert answered["sessionAttributes"]["state"] != "confirm_delete"
+        conversation.intent("AMAZON.YesIntent")
+        assert _store(app).get(user).exists
+
     def test_yes_after_the_menu_was_offered_deletes_nothing(self, converse: Converse, app: Flask,
                                                            locale: str) -> None:
         """If something the skill cannot do here comes between the confirmation and a "yes",
@@ -111,14 +124,15 @@ class TestWhatDoYouRemember:
         assert said(payload, locale, "privacy.summary.support")
         assert not said(payload, locale, "privacy.nothing_stored")
 
-    def test_language_and_recent_prompts_are_mentioned(self, converse: Converse,
+    def test_the_language_is_mentioned(self, converse: Converse,
                                                        locale: str) -> None:
         """If a launch stored only the language, then the summary names it; nothing-stored is
         said only to someone with no record at all."""
         user = f"amzn1.ask.account.summary-launch-{locale}"
         converse(locale, user_id=user).launch()
         _, payload = converse(locale, user_id=user).intent("WhatDoYouRememberIntent")
-        assert said(payload, locale, "privacy.summary.settings")
+        assert said(payload, locale, "privacy.summary.language")
+        assert not said(payload, locale, "privacy.summary.settings")  # no prompt ids stored
         assert not said(payload, locale, "privacy.summary.support")
         _, blank = converse(locale, user_id=f"{user}-blank").intent("WhatDoYouRememberIntent")
         assert said(blank, locale, "privacy.nothing_stored")
