@@ -35,6 +35,17 @@ class RepeatHandler(IntentHandler):
         return turn.say("fallback.main").ask("fallback.reprompt")
 
 
+class MenuYesHandler(IntentHandler):
+    """A bare "yes" at the menu (after "which would you like: a reflection, a check-in or a
+    lesson?", where "yes" is a natural answer): ask which one, kindly, instead of a dead end."""
+
+    intents = ("AMAZON.YesIntent",)
+    states = ("menu",)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return Turn(handler_input).say("menu.which").ask("menu.reprompt")
+
+
 class StopHandler(IntentHandler):
     """``AMAZON.StopIntent`` / ``AMAZON.CancelIntent``: a short goodbye; the session ends."""
 
@@ -89,5 +100,6 @@ class UnhandledRequestHandler(AbstractRequestHandler):
 
 
 #: Registered last, in this order: built-ins, then the catch-alls.
-HANDLERS = (HelpHandler(), RepeatHandler(), StopHandler(), NavigateHomeHandler(), FallbackHandler())
+HANDLERS = (HelpHandler(), RepeatHandler(), MenuYesHandler(), StopHandler(), NavigateHomeHandler(),
+            FallbackHandler())
 CATCH_ALLS = (UnhandledIntentHandler(), UnhandledRequestHandler())

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from skill.simulator.conversation import Conversation
-from tests.conftest import speech_of
+from tests.conftest import said, speech_of
 
 Converse = Callable[..., Conversation]
 LOCALES = ["en-US", "ja-JP"]
@@ -57,6 +57,16 @@ class TestBuiltins:
         _, payload = converse(locale).intent("AMAZON.RepeatIntent")
         assert speech_of(payload)
         assert payload["response"]["shouldEndSession"] is False
+
+    def test_a_bare_yes_at_the_menu_asks_which(self, converse: Converse, locale: str) -> None:
+        """If the person answers "which would you like?" with just "yes", then the skill asks
+        which one, instead of saying it cannot do that."""
+        conversation = converse(locale)
+        conversation.launch()
+        _, payload = conversation.intent("AMAZON.YesIntent")
+        assert said(payload, locale, "menu.which")
+        assert not said(payload, locale, "fallback.unhandled_intent")
+        assert payload["sessionAttributes"]["state"] == "menu"
 
     def test_navigate_home_offers_menu(self, converse: Converse, locale: str) -> None:
         """If the person goes home, then the menu is offered and the mic stays open."""
