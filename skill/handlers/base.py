@@ -29,10 +29,10 @@ log = get_logger("handlers")
 SAID = "said"
 #: The intent and slot that carry free-form speech (AMAZON.SearchQuery).
 FREE_INTENT = "CheckInIntent"
-#: Session attribute: the last question asked (SSML, reprompt, free speech), for "repeat".
-LAST_ASK_KEY = "last_ask"
 FREE_SLOT = "answer"
 STATE = "state"
+#: Session attribute: the last question asked (SSML, reprompt, free speech), for "repeat".
+LAST_ASK_KEY = "last_ask"
 #: Request attribute: a handler set the session state during this request.
 STATE_SET_KEY = "state_set"
 

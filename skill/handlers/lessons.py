@@ -483,6 +483,12 @@ class ResumeLessonHandler(_LessonIntentHandler):
         return resume_lesson(Turn(handler_input))
 
 
+def decline_lesson(turn: Turn) -> Response:
+    """No lesson now: say so kindly and offer the other things to do."""
+    turn.state = "menu"
+    return turn.say("lessons.offer.declined").ask("menu.reprompt")
+
+
 def _open_offer(turn: Turn) -> dict[str, Any]:
     data = turn.session.pop(OFFER_KEY, None)
     turn.state = "menu"
@@ -526,7 +532,7 @@ class OfferNoHandler(IntentHandler):
         data = _open_offer(turn)
         if data.get("kind") == "followup":
             return _answer_followup(turn, data.get("id"), stayed=False)
-        return turn.say("lessons.offer.declined").ask("menu.reprompt")
+        return decline_lesson(turn)
 
 
 class FollowupWordsHandler(IntentHandler):
@@ -545,8 +551,7 @@ class FollowupWordsHandler(IntentHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn(handler_input)
-        data = turn.session.get(OFFER_KEY)
-        return _answer_followup(turn, data.get("id") if isinstance(data, dict) else None, None)
+        return _answer_followup(turn, _open_offer(turn).get("id"), stayed=None)
 
 
 class OfferFallbackHandler(IntentHandler):

@@ -34,6 +34,7 @@ from skill.handlers.lessons import (
     HEARD_STATE,
     catalog_for,
     current_lesson,
+    decline_lesson,
     in_lesson_reach,
     lesson_from_token,
     offer_list,
@@ -298,9 +299,7 @@ class HeardNoHandler(IntentHandler):
     states = (HEARD_STATE,)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        turn = Turn(handler_input)
-        turn.state = "menu"
-        return turn.say("lessons.offer.declined").ask("menu.reprompt")
+        return decline_lesson(Turn(handler_input))
 
 
 class PreviousLessonHandler(_StepIntentHandler):

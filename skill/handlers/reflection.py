@@ -104,6 +104,13 @@ def _reflection(turn: Turn) -> dict[str, Any]:
     return data
 
 
+def ask_on_stage(turn: Turn, index: int) -> Response:
+    """Listen on stage ``index`` (free speech too) with its reprompt: the last stage's says how
+    to finish."""
+    last = index == len(STAGE_NAMES) - 1
+    return turn.ask("reflection.last_reprompt" if last else "reflection.reprompt", listen_freely=True)
+
+
 def speak_stage(turn: Turn, index: int, fresh_wording: bool = False) -> Response:
     """Speak stage ``index``: its prompt, its planned silence, its cue; then listen."""
     data = _reflection(turn)
@@ -119,8 +126,7 @@ def speak_stage(turn: Turn, index: int, fresh_wording: bool = False) -> Response
         turn.speech.say_text(turn.speech.variant(cue_key, data["chosen"].get(cue_key, 0)))
     data["stage"] = index
     turn.state = STATE_PREFIX + name
-    last = index == len(STAGE_NAMES) - 1
-    return turn.ask("reflection.last_reprompt" if last else "reflection.reprompt", listen_freely=True)
+    return ask_on_stage(turn, index)
 
 
 def current_stage(turn: Turn) -> int:
@@ -245,9 +251,8 @@ class PauseReflectionHandler(IntentHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn(handler_input)
-        last = current_stage(turn) == len(STAGE_NAMES) - 1
-        return turn.say("reflection.paused").ask(
-            "reflection.last_reprompt" if last else "reflection.reprompt", listen_freely=True)
+        turn.say("reflection.paused")
+        return ask_on_stage(turn, current_stage(turn))
 
 
 class StopReflectionHandler(IntentHandler):
@@ -274,14 +279,11 @@ class StageHelpHandler(IntentHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = Turn(handler_input)
-        name = STAGE_NAMES[current_stage(turn)]
-        last = name == STAGE_NAMES[-1]
-        reprompt = "reflection.last_reprompt" if last else "reflection.reprompt"
-        if turn.slot(FREE_SLOT):
-            # The stage's question was answered aloud (the words are not kept): a short thanks,
-            # then the way on, rather than instructions as if nothing had been said.
-            return turn.say("reflection.heard").ask(reprompt, listen_freely=True)
-        return turn.say(f"reflection.help.{name}").ask(reprompt, listen_freely=True)
+        index = current_stage(turn)
+        # A stage's question answered aloud (the words are not kept) gets a short thanks, then
+        # the way on, rather than instructions as if nothing had been said.
+        turn.say("reflection.heard" if turn.slot(FREE_SLOT) else f"reflection.help.{STAGE_NAMES[index]}")
+        return ask_on_stage(turn, index)
 
 
 #: State-gated handlers first (they override built-ins inside a reflection), then the start.

@@ -32,10 +32,11 @@ class LaunchHandler(AbstractRequestHandler):
             reprompt = lessons.returning_prompt(turn)
             if reprompt is not None:
                 return turn.ask(reprompt)
+        streak = 0 if user is None else user.streak.current()
         if user is None or user.is_new:
             turn.say("launch.welcome")
-        elif user.streak.current() > 1:
-            turn.say("launch.welcome_back.streak", count=user.streak.current())
+        elif streak > 1:
+            turn.say("launch.welcome_back.streak", count=streak)
         else:
             turn.say("launch.welcome_back")
         return turn.ask("launch.reprompt")
