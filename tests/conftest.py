@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import html
 import json
 import os
-import re
 import subprocess
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -96,19 +94,6 @@ def raw_bytes(paths: Iterable[Path]) -> bytes:
 def speech_of(payload: dict[str, Any]) -> str:
     """The SSML of a response payload (empty when silent)."""
     return str(((payload.get("response") or {}).get("outputSpeech") or {}).get("ssml", ""))
-
-
-def said(payload: dict[str, Any], locale: str, key: str) -> bool:
-    """Whether one of message ``key``'s phrasings in ``locale`` was spoken in ``payload``
-    (placeholders match anything)."""
-    from skill.speech import load_catalog
-
-    speech = html.unescape(speech_of(payload))
-    for text in load_catalog().locales[locale].variants(key):
-        fixed = [part for part in re.split(r"\{[^}]*\}", text) if part.strip()]
-        if fixed and all(part in speech for part in fixed):
-            return True
-    return False
 
 
 def post(client: FlaskClient, envelope: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
